@@ -283,6 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rho-min", type=float, default=0.0)
     p.add_argument("--eta-min", type=float, default=0.5)
     p.add_argument("--chunks", type=int, default=None, help="cells per dask task (lazy, bounded memory)")
+    p.add_argument("--engine", choices=("auto", "numpy", "numba"), default="auto",
+                   help="who solves the cells: numba (pip install 'lsi[fast]') or numpy; auto picks numba if installed")
     p.add_argument("--out", default=None, help="write the sweep to this netCDF file")
     p.add_argument("--sobol", action="store_true", help="Sobol indices over the --param ranges (uniform priors)")
     p.add_argument("--n", type=int, default=1024, help="Sobol base sample size (a power of 2)")
@@ -349,16 +351,18 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             print(df.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
         return 0
     ds = sweep(args.model, until=args.until, t0=args.t0, thresholds=thresholds, multiples=args.multiple,
-               chunks=args.chunks, **grid)
+               chunks=args.chunks, engine=args.engine, **grid)
     if args.out:
         ds.to_netcdf(args.out)
     ff = np.asarray(ds["first_failure"].values)
     counts = {name: int((ff == i).sum()) for i, name in enumerate(ds.attrs["first_failure_legend"])}
     counts["not evaluated"] = int((ff < 0).sum())
     if args.json:
-        print(json.dumps({"cells": int(ff.size), "first_failure": counts, "out": args.out}))
+        summary = {"cells": int(ff.size), "first_failure": counts, "out": args.out, "engine": ds.attrs["engine"]}
+        print(json.dumps(summary))
     else:
-        print(f"{ff.size} cells over {', '.join(f'{d} ({ds.sizes[d]})' for d in ds['first_failure'].dims)}")
+        dims = ", ".join(f"{d} ({ds.sizes[d]})" for d in ds["first_failure"].dims)
+        print(f"{ff.size} cells over {dims} (engine: {ds.attrs['engine']})")
         for k, v in counts.items():
             print(f"  {k:<15} {v:>10} ({v / max(ff.size, 1):.1%})")
         if args.out:

@@ -61,7 +61,9 @@ When :math:`p = 1`, :math:`K = \infty` and :math:`\beta\gamma = 0` (note: :math:
 switches the brake off whatever :math:`\gamma`) the integrand is
 :math:`e^{-(\lambda a - \beta) x}/g_0` and everything is closed form, including the
 finite-time singularity :math:`\tau(\infty) = 1/(g_0 (\lambda a - \beta))` when
-:math:`\lambda a > \beta`; in every other case :math:`\tau(\infty) = \infty`.
+:math:`\lambda a > \beta`; in every other case :math:`\tau(\infty) = \infty`.  The same
+holds with :math:`e^{\beta x}/g_0` where the speed-up is constant, :math:`S = 1`
+(:math:`p = 0` or :math:`a = 0`).
 
 Accuracy and cost: against :func:`solve_ivp` at its tightest the fast path agrees to about
 1e-11 in :math:`\ln C` and in years on random cells (``benchmarks/bench_quadrature.py``);
@@ -86,6 +88,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -99,6 +102,9 @@ __all__ = [
     "DEFAULTS",
     "FAILURE_CODES",
     "STATUS_CODES",
+    "ENGINES",
+    "JIT_MIN_CELLS",
+    "resolve_engine",
     "TIE_TOLERANCE",
     "check_params",
     "integrand",
@@ -344,8 +350,10 @@ class _Loop:
         # zeta0 = ln(K^nu - 1), written so that it neither overflows nor cancels
         self.zeta0 = np.where(self.fin, nl + np.log(-np.expm1(-nl)), np.inf)
         self.nu_f = np.where(self.fin, nu, 0.0)
-        self.c = lam * a - beta
-        self.cf = (p == 1) & ~self.fin & (self.bg2 == 0)
+        # closed form without a ceiling and with beta gamma = 0: the integrand is
+        # e^{-c x}/g0, with c = lam a - beta at p = 1, and c = -beta where S = 1 (p = 0 or a = 0)
+        self.c = np.where(p == 1, lam * a, 0.0) - beta
+        self.cf = ((p == 1) | (p == 0) | (a == 0)) & ~self.fin & (self.bg2 == 0)
 
     def take(self, idx: np.ndarray) -> _Loop:
         sub = object.__new__(_Loop)
@@ -1319,6 +1327,42 @@ def eta(
 # --------------------------------------------------------------------------------------
 
 
+#: Engines of :func:`solve` (see its ``engine`` argument).
+ENGINES: tuple[str, ...] = ("auto", "numpy", "numba")
+
+#: ``engine="auto"`` uses the compiled march from this many cells on.
+JIT_MIN_CELLS = 2048
+
+
+def _compiled_solver() -> Callable | None:
+    """The compiled cell solver of :mod:`lsi._jit`, or None when numba is not installed."""
+    try:
+        from . import _jit
+    except ImportError:
+        return None
+    return _jit.solve_valid
+
+
+def resolve_engine(engine: str, size: int) -> str:
+    """The engine (``"numpy"`` or ``"numba"``) that :func:`solve` runs for ``size`` cells.
+
+    Raises :class:`ParameterValueError` for an unknown engine, or for ``"numba"`` when numba
+    is not installed.
+    """
+    if engine not in ENGINES:
+        raise ParameterValueError(f"engine = {engine!r} is not one of {', '.join(map(repr, ENGINES))}")
+    if engine == "numpy":
+        return "numpy"
+    if _compiled_solver() is None:
+        if engine == "numba":
+            raise ParameterValueError(
+                "engine='numba' needs numba, which is not installed; install it with "
+                "pip install 'lsi[fast]', or use engine='numpy'"
+            )
+        return "numpy"
+    return "numpy" if engine == "auto" and size < JIT_MIN_CELLS else "numba"
+
+
 def _empty_result(n: int, nm: int) -> dict[str, np.ndarray]:
     res = {k: np.full(n, np.nan) for k in _RESULT_FLOAT_KEYS}
     res["t_reach"] = np.full((n, nm), np.nan)
@@ -1469,9 +1513,11 @@ def _solve_valid(
 
 
 def _solve_flat(
-    cols: dict[str, np.ndarray], lm: np.ndarray, max_iter: int = _MAX_ITER
+    cols: dict[str, np.ndarray], lm: np.ndarray, max_iter: int = _MAX_ITER, solver: Callable | None = None
 ) -> dict[str, np.ndarray]:
-    """solve() for 1-D arrays of any cells; invalid cells are marked, never raised."""
+    """solve() for 1-D arrays of any cells; invalid cells are marked, never raised.
+
+    ``solver`` solves the valid cells (:func:`_solve_valid` when None)."""
     n = cols["g0"].shape[0]
     res = _empty_result(n, lm.shape[0])
     res["_deferred"] = np.zeros(n, dtype=bool)
@@ -1487,7 +1533,7 @@ def _solve_flat(
             return res
         m = _Loop(*(cols[k][good] for k in PARAMS))
         try:
-            sub = _solve_valid(
+            sub = (solver or _solve_valid)(
                 m,
                 t0[good],
                 until[good],
@@ -1505,7 +1551,7 @@ def _solve_flat(
             parts = [good[:half], good[half:]]
             for part in parts:
                 sub_cols = {k: v[part] for k, v in cols.items()}
-                r = _solve_flat(sub_cols, lm, max_iter)
+                r = _solve_flat(sub_cols, lm, max_iter, solver)
                 for k, v in r.items():
                     res[k][part] = v
             return res
@@ -1523,6 +1569,7 @@ def solve(
     eta_min: Any = 0.5,
     multiples: Iterable[float] = (),
     chunk: int = DEFAULT_CHUNK,
+    engine: str = "auto",
     **params: Any,
 ) -> dict[str, np.ndarray]:
     r"""Solve the loop model and its three diagnostics for every parameter cell.
@@ -1547,6 +1594,13 @@ def solve(
         Cells processed at once; the working memory is about 4 kB per cell of a chunk
         (60 MB at the default 16384), on top of the outputs (67 bytes per cell plus 8 per
         multiple) and the caller's inputs.
+    engine : {"auto", "numpy", "numba"}
+        Who marches the panels.  ``"numpy"``: all cells of a chunk at once in numpy (the
+        reference).  ``"numba"``: the same algorithm compiled, one cell at a time on every
+        CPU the process may use (:mod:`lsi._jit`; needs the ``lsi[fast]`` extra; the first
+        call in a fresh install compiles it, a few seconds, cached afterwards).  ``"auto"``
+        (default): numba when it is installed and the call has at least
+        :data:`JIT_MIN_CELLS` cells, else numpy.  The two agree to rounding (about 1e-13).
     **params
         Loop-model parameters (:data:`PARAMS`; :data:`DEFAULTS` for those not given), all
         broadcast together with ``t0``, ``until`` and the thresholds.
@@ -1620,26 +1674,42 @@ def solve(
     views = {k: np.broadcast_to(v, shape) for k, v in arrays.items()}
     nm = lm.shape[0]
     out = _empty_result(size, nm)
+    solver = _compiled_solver() if resolve_engine(engine, size) == "numba" else None
 
     def run(idx: np.ndarray | slice, max_iter: int) -> np.ndarray:
         cols = {k: np.asarray(v.flat[idx], dtype=float) for k, v in views.items()}
         with np.errstate(all="ignore"):
-            r = _solve_flat(cols, lm, max_iter)
+            r = _solve_flat(cols, lm, max_iter, solver)
         deferred = r.pop("_deferred")
         for k, v in r.items():
             out[k][idx] = v
         return deferred
 
-    # a first pass gives each cell a few dozen panels; the few cells that need more (a
-    # quasi-singular loop crossing a deep valley of the integrand) are redone together, so
-    # that each chunk's march is not held up by its slowest cells
-    redo = []
-    for i0 in range(0, size, int(chunk)):
-        sl = slice(i0, min(size, i0 + int(chunk)))
-        redo.append(i0 + np.flatnonzero(run(sl, _FIRST_PASS)))
-    redo_idx = np.concatenate(redo) if redo else np.zeros(0, dtype=np.intp)
-    for i0 in range(0, redo_idx.size, int(chunk)):
-        run(redo_idx[i0 : i0 + int(chunk)], _MAX_ITER)
+    if solver is not None:
+        # compiled: chunks in parallel threads (the compiled solver releases the GIL, and
+        # numpy does for most of its work around it), single-threaded each
+        from . import _jit
+
+        nt = min(_jit.threads(), max(1, size // JIT_MIN_CELLS))
+        step = int(min(int(chunk), max(JIT_MIN_CELLS, -(-size // (4 * nt)))))
+        starts = range(0, size, step)
+        if nt <= 1:
+            for i0 in starts:
+                run(slice(i0, min(size, i0 + step)), _MAX_ITER)
+        else:
+            with ThreadPoolExecutor(nt) as pool:
+                list(pool.map(lambda i0: run(slice(i0, min(size, i0 + step)), _MAX_ITER), starts))
+    else:
+        # a first pass gives each cell a few dozen panels; the few cells that need more (a
+        # quasi-singular loop crossing a deep valley of the integrand) are redone together,
+        # so that each chunk's march is not held up by its slowest cells
+        redo = []
+        for i0 in range(0, size, int(chunk)):
+            sl = slice(i0, min(size, i0 + int(chunk)))
+            redo.append(i0 + np.flatnonzero(run(sl, _FIRST_PASS)))
+        redo_idx = np.concatenate(redo) if redo else np.zeros(0, dtype=np.intp)
+        for i0 in range(0, redo_idx.size, int(chunk)):
+            run(redo_idx[i0 : i0 + int(chunk)], _MAX_ITER)
     final = {k: v.reshape(shape) for k, v in out.items() if k != "t_reach"}
     final["t_reach"] = out["t_reach"].reshape(shape + (nm,))
     return final

@@ -20,7 +20,7 @@ import numpy as np
 
 from .diagnostics import FAILURES, Thresholds, _thresholds
 from .exceptions import ParameterValueError
-from .quadrature import STATUS_CODES
+from .quadrature import STATUS_CODES, resolve_engine
 
 __all__ = ["sweep", "sample", "sobol", "tornado", "grid_spec", "OUTPUTS", "STATUS"]
 
@@ -207,12 +207,11 @@ def _evaluate(
     until: float,
     th: Thresholds,
     multiples: Sequence[float],
-    chunk: int | None,
+    engine: str = "auto",
 ) -> dict[str, np.ndarray]:
     from . import quadrature
 
     lp, _ = _loop_values(m, values)
-    kw = {} if chunk is None else {"chunk": int(chunk)}
     with np.errstate(all="ignore"):
         res = quadrature.solve(
             t0,
@@ -221,7 +220,7 @@ def _evaluate(
             rho_min=th.rho_min,
             eta_min=th.eta_min,
             multiples=tuple(multiples),
-            **kw,
+            engine=engine,
             **lp,
         )
     return res
@@ -237,6 +236,7 @@ def sweep(
     samples: Mapping[str, Any] | None = None,
     chunks: int | None = None,
     progress: bool | None = None,
+    engine: str = "auto",
     **grid: Any,
 ):
     """Evaluate the loop model's trajectory and diagnostics on every cell of a parameter grid.
@@ -265,6 +265,11 @@ def sweep(
         or ``.to_netcdf(path)`` on the result.
     progress : bool, optional
         Progress on long eager sweeps (default: only on a terminal).
+    engine : {"auto", "numpy", "numba"}
+        Who solves the cells (see :func:`lsi.quadrature.solve`): ``"auto"`` takes the
+        compiled solver (``pip install 'lsi[fast]'``) when numba is installed and the sweep
+        has at least :data:`lsi.quadrature.JIT_MIN_CELLS` cells.  The engine that ran is
+        recorded in ``attrs["engine"]``; the two agree to rounding.
     **grid : arrays or scalars
         Each parameter given as an array becomes a dimension named after it, with its
         values as coordinates; scalars are fixed; the rest take the model's defaults.
@@ -358,11 +363,12 @@ def sweep(
     if samples is not None:
         attrs["sampled"] = list(samples)
 
+    n_cells = int(np.prod(full_shape)) if full_shape else 1
+    attrs["engine"] = resolve_engine(engine, n_cells)
     if chunks is None:
-        n_cells = int(np.prod(full_shape)) if full_shape else 1
-        res = _eager(m, values_for(), t0, until, th, mult, full_shape, n_cells, progress)
+        res = _eager(m, values_for(), t0, until, th, mult, full_shape, n_cells, progress, attrs["engine"])
     else:
-        res = _lazy(m, values_for, t0, until, th, mult, full_shape, int(chunks))
+        res = _lazy(m, values_for, t0, until, th, mult, full_shape, int(chunks), attrs["engine"])
     coords: dict[str, Any] = {d: (d, swept[d]) for d in dims}
     if samples is not None:
         coords["sample"] = ("sample", np.arange(n_sample))
@@ -393,12 +399,12 @@ def sweep(
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
-def _eager(m, vals, t0, until, th, mult, full_shape, n_cells, progress) -> dict[str, np.ndarray]:
+def _eager(m, vals, t0, until, th, mult, full_shape, n_cells, progress, engine) -> dict[str, np.ndarray]:
     from .progress import Progress
 
     block = 1 << 17
     if n_cells <= block or not full_shape:
-        res = _evaluate(m, vals, t0, until, th, mult, None)
+        res = _evaluate(m, vals, t0, until, th, mult, engine)
         return {
             k: np.broadcast_to(np.asarray(v), full_shape + np.asarray(v).shape[len(full_shape) :]).copy()
             if np.asarray(v).shape[: len(full_shape)] != full_shape
@@ -414,7 +420,7 @@ def _eager(m, vals, t0, until, th, mult, full_shape, n_cells, progress) -> dict[
         for start in range(0, lead, rows):
             sl = slice(start, min(lead, start + rows))
             sub = {k: (v[sl] if np.ndim(v) and np.shape(v)[0] == lead else v) for k, v in vals.items()}
-            res = _evaluate(m, sub, t0, until, th, mult, None)
+            res = _evaluate(m, sub, t0, until, th, mult, engine)
             sub_shape = (sl.stop - sl.start,) + full_shape[1:]
             for k, v in res.items():
                 v = np.asarray(v)
@@ -427,7 +433,7 @@ def _eager(m, vals, t0, until, th, mult, full_shape, n_cells, progress) -> dict[
     return out
 
 
-def _lazy(m, values_for: Callable, t0, until, th, mult, full_shape, chunks: int) -> dict[str, Any]:
+def _lazy(m, values_for: Callable, t0, until, th, mult, full_shape, chunks: int, engine: str) -> dict[str, Any]:
     from .exceptions import require
 
     da = require("dask.array", "a chunked sweep", "dask")
@@ -448,7 +454,7 @@ def _lazy(m, values_for: Callable, t0, until, th, mult, full_shape, chunks: int)
         sub_shape = (stop - start,) + full_shape[1:]
 
         def block(idx=idx, sub_shape=sub_shape):
-            res = _evaluate(m, values_for(idx), t0, until, th, mult, None)
+            res = _evaluate(m, values_for(idx), t0, until, th, mult, engine)
             out = {}
             for k, v in res.items():
                 v = np.asarray(v)

@@ -599,10 +599,17 @@ def assert_matches(fast, ref, until, rate=0.0):
         assert abs(a - b) <= TOL or abs(min(a, b) - until) <= TOL, (ff, fr, tf, tr)
 
 
-def test_fast_path_matches_reference_on_seeded_cells():
+ENGINES = [
+    "numpy",
+    pytest.param("numba", marks=pytest.mark.skipif(q._compiled_solver() is None, reason="numba not installed")),
+]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_fast_path_matches_reference_on_seeded_cells(engine):
     rng = np.random.default_rng(20240601)
     params, until, th = draw_cells(rng, 300)
-    fast = q.solve(T0, until, multiples=MULTIPLES, **params, **th)
+    fast = q.solve(T0, until, multiples=MULTIPLES, engine=engine, **params, **th)
     checked = 0
     for i in range(until.size):
         cell = {k: float(v[i]) for k, v in params.items()}
@@ -642,13 +649,14 @@ def cells(draw):
     return params, horizon, th
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cells())
-def test_fast_path_matches_reference_property(cell):
+def test_fast_path_matches_reference_property(engine, cell):
     params, horizon, th = cell
     until = T0 + horizon
     assume(well_conditioned_for_the_reference(params, until))
-    fast = q.solve(T0, until, multiples=MULTIPLES, **params, **th)
+    fast = q.solve(T0, until, multiples=MULTIPLES, engine=engine, **params, **th)
     ref = q.solve_reference(T0, until, multiples=MULTIPLES, **params, **th)
     assert_matches(fast, ref, until, end_rate(fast, params, until))
 
