@@ -31,19 +31,19 @@ CHILD = r"""
 import json, resource, sys, time, os
 import numpy as np
 import lsi
-n, mode, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+n, mode, path, engine = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 side = int(round(n ** 0.5))
 grid = dict(p=np.linspace(0.5, 1.0, side), beta=np.linspace(0.0, 1.0, side))
 fixed = dict(g0=0.5, a=1.0, delta=0.02, ceiling=1e6)
 t = time.perf_counter()
 if mode == "eager":
-    ds = lsi.sweep("loop", until=40.0, multiples=[10.0, 1000.0], **grid, **fixed)
+    ds = lsi.sweep("loop", until=40.0, multiples=[10.0, 1000.0], engine=engine, **grid, **fixed)
     ok = int((ds["status"] == 0).sum())
     ff = np.bincount(ds["first_failure"].values.ravel() + 1, minlength=5).tolist()
 else:
     import dask
     dask.config.set(scheduler="threads", num_workers=2)
-    ds = lsi.sweep("loop", until=40.0, multiples=[10.0, 1000.0], chunks=1 << 18, **grid, **fixed)
+    ds = lsi.sweep("loop", until=40.0, multiples=[10.0, 1000.0], chunks=1 << 18, engine=engine, **grid, **fixed)
     ds.to_netcdf(path)
     import xarray as xr
     with xr.open_dataset(path) as back:
@@ -52,17 +52,17 @@ else:
 dt = time.perf_counter() - t
 cells = side * side
 out_bytes = sum(v.dtype.itemsize * v.size for v in ds.data_vars.values()) if mode == "eager" else os.path.getsize(path)
-print(json.dumps({"cells": cells, "seconds": dt, "ok": ok, "first_failure_counts": ff,
+print(json.dumps({"cells": cells, "seconds": dt, "ok": ok, "first_failure_counts": ff, "engine": ds.attrs["engine"],
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "bytes_out": int(out_bytes)}))
 """
 
 
-def run(n: int, mode: str) -> dict:
+def run(n: int, mode: str, engine: str) -> dict:
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "sweep.nc")
         out = subprocess.run(
-            [sys.executable, "-c", CHILD, str(n), mode, path], capture_output=True, text=True, check=True
+            [sys.executable, "-c", CHILD, str(n), mode, path, engine], capture_output=True, text=True, check=True
         )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -84,29 +84,37 @@ def main() -> None:
     args = ap.parse_args()
     n1, n2 = (10**5, 10**6) if args.quick else (10**6, 10**7)
     bw = bandwidth()
-    r1 = run(n1, "eager")
-    r2 = run(n2, "dask")
-    print("lsi.sweep scale (the loop model, every diagnostic, two multiples)")
-    print(f"{'scenario':34s} {'cells':>10s} {'seconds':>9s} {'cells/s':>10s} {'peak RSS':>10s}")
-    for name, r in ((f"eager, {n1:.0e} cells", r1), (f"dask -> netCDF, {n2:.0e} cells", r2)):
+    try:
+        import numba  # noqa: F401
+
+        engines = ["numpy", "numba"]
+    except ImportError:
+        engines = ["numpy"]
+    runs = {}
+    for e in engines:
+        runs[f"eager, {n1:.0e} cells, {e}"] = run(n1, "eager", e)
+        runs[f"dask -> netCDF, {n2:.0e} cells, {e}"] = run(n2, "dask", e)
+    print("lsi.sweep scale (the loop model, every diagnostic, two multiples; each in a fresh process)")
+    print(f"{'scenario':40s} {'cells':>10s} {'seconds':>9s} {'cells/s':>10s} {'peak RSS':>10s}")
+    for name, r in runs.items():
         print(
-            f"{name:34s} {r['cells']:10d} {r['seconds']:9.2f} {r['cells'] / r['seconds']:10.3g} "
+            f"{name:40s} {r['cells']:10d} {r['seconds']:9.2f} {r['cells'] / r['seconds']:10.3g} "
             f"{r['peak_rss_mb']:8.0f} MB"
         )
     # bytes per cell: 9 float64 parameters in (broadcast views, counted as if materialised) and the results out
-    per_cell_out = r1["bytes_out"] / r1["cells"]
-    per_cell = per_cell_out + 9 * 8
-    reached = per_cell * r1["cells"] / r1["seconds"]
     print()
     print(f"memory bandwidth (numpy copy, read+write): {bw / 1e9:.1f} GB/s")
-    print(
-        f"evaluation traffic: {per_cell:.0f} bytes/cell -> {reached / 1e6:.1f} MB/s = {reached / bw:.2e} of it "
-        "(the quadrature is compute-bound)"
-    )
-    print(
-        f"cells evaluated ok: {r1['ok']}/{r1['cells']} and {r2['ok']}/{r2['cells']}; "
-        f"first-failure counts (-1, closure, amplification, efficiency, none): {r1['first_failure_counts']}"
-    )
+    for e in engines:
+        r1 = runs[f"eager, {n1:.0e} cells, {e}"]
+        per_cell = r1["bytes_out"] / r1["cells"] + 9 * 8
+        reached = per_cell * r1["cells"] / r1["seconds"]
+        print(
+            f"evaluation traffic, {e}: {per_cell:.0f} bytes/cell -> {reached / 1e6:.1f} MB/s = {reached / bw:.2e} "
+            "of it (the quadrature is compute-bound)"
+        )
+    counts = {name: (r["ok"], r["cells"]) for name, r in runs.items()}
+    print(f"cells evaluated ok: {counts}")
+    print(f"first-failure counts (-1, closure, amplification, efficiency, none): {r1['first_failure_counts']}")
 
 
 if __name__ == "__main__":
