@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -559,8 +558,8 @@ def _solve_cell(
 
 
 @_jit
-def _solve_block(kon, t0, until, kmin, rmin, emin, lm, out, t_reach, flags, start, step):
-    """Solve the cells start, start + step, ... (one thread's share)."""
+def _solve_block(kon, t0, until, kmin, rmin, emin, lm, out, t_reach, flags):
+    """Solve every cell of a block, one after the other."""
     nq = lm.shape[0] + 1
     work = np.empty((7, _N + 2))
     yq = np.empty(nq)
@@ -570,7 +569,7 @@ def _solve_block(kon, t0, until, kmin, rmin, emin, lm, out, t_reach, flags, star
     mres = np.empty(6)
     pend_y = np.empty(nq, dtype=np.bool_)
     pend_t = np.empty(1, dtype=np.bool_)
-    for i in range(start, kon.shape[0], step):
+    for i in range(kon.shape[0]):
         _solve_cell(
             kon[i], t0[i], until[i], kmin[i], rmin[i], emin[i], lm, out[i], t_reach[i], flags[i],
             yq, tq, tau_yq, y_tq, mres, work, pend_y, pend_t,
@@ -585,8 +584,9 @@ def threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def solve_valid(m, t0, until, kmin, rmin, emin, lm, max_iter=None, n_threads=1) -> dict[str, np.ndarray]:
-    """Same contract and result as :func:`lsi.quadrature._solve_valid`, compiled.
+def solve_valid(m, t0, until, kmin, rmin, emin, lm, max_iter=None) -> dict[str, np.ndarray]:
+    """Same contract and result as :func:`lsi.quadrature._solve_valid`, compiled; runs on
+    the calling thread without the GIL (:func:`lsi.quadrature.solve` runs chunks in parallel).
 
     ``max_iter`` is accepted for the same signature; every cell gets the full panel budget.
     """
@@ -597,18 +597,11 @@ def solve_valid(m, t0, until, kmin, rmin, emin, lm, max_iter=None, n_threads=1) 
     # where there is no ceiling, L and zeta0 are not used; keep them finite
     kon[:, _L] = np.where(m.fin, m.L, 0.0)
     kon[:, _ZETA0] = np.where(m.fin, m.zeta0, 0.0)
-    nm = lm.shape[0]
     out = np.empty((n, 8))
-    t_reach = np.empty((n, nm))
+    t_reach = np.empty((n, lm.shape[0]))
     flags = np.empty((n, 3), dtype=np.int8)
     args = [np.ascontiguousarray(v, dtype=float) for v in (t0, until, kmin, rmin, emin, lm)]
-    args = (kon, *args, out, t_reach, flags)
-    nt = max(1, min(int(n_threads), n // 256))
-    if nt == 1:
-        _solve_block(*args, 0, 1)
-    else:
-        with ThreadPoolExecutor(nt) as pool:
-            list(pool.map(lambda s: _solve_block(*args, s, nt), range(nt)))
+    _solve_block(kon, *args, out, t_reach, flags)
     res = {key: out[:, i].copy() for i, key in enumerate(_q._RESULT_FLOAT_KEYS)}
     res["t_reach"] = t_reach
     res["first_failure"] = flags[:, 0].copy()

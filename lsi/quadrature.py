@@ -1334,7 +1334,7 @@ def eta(
 #: Engines of :func:`solve` (see its ``engine`` argument).
 ENGINES: tuple[str, ...] = ("auto", "numpy", "numba")
 
-#: ``engine="auto"`` uses the compiled march from this many cells on.
+#: ``engine="auto"`` uses the compiled engine from this many cells on.
 JIT_MIN_CELLS = 2048
 
 
