@@ -1338,11 +1338,21 @@ ENGINES: tuple[str, ...] = ("auto", "numpy", "numba")
 JIT_MIN_CELLS = 2048
 
 
+_JIT_UNAVAILABLE: list[str] = []  # why the compiled engine could not be loaded, once known
+
+
 def _compiled_solver() -> Callable | None:
-    """The compiled cell solver of :mod:`lsi._jit`, or None when numba is not installed."""
+    """The compiled cell solver of :mod:`lsi._jit`, or None when it cannot be loaded (numba
+    not installed, or unable to set up here, e.g. no writable cache directory)."""
+    if _JIT_UNAVAILABLE:
+        return None
     try:
         from . import _jit
     except ImportError:
+        _JIT_UNAVAILABLE.append("needs numba, which is not installed; install it with pip install 'lsi[fast]'")
+        return None
+    except RuntimeError as exc:  # numba's own set-up errors
+        _JIT_UNAVAILABLE.append(f"could not be set up ({exc})")
         return None
     return _jit.solve_valid
 
@@ -1359,10 +1369,7 @@ def resolve_engine(engine: str, size: int) -> str:
         return "numpy"
     if _compiled_solver() is None:
         if engine == "numba":
-            raise ParameterValueError(
-                "engine='numba' needs numba, which is not installed; install it with "
-                "pip install 'lsi[fast]', or use engine='numpy'"
-            )
+            raise ParameterValueError(f"engine='numba' {_JIT_UNAVAILABLE[0]}; or use engine='numpy'")
         return "numpy"
     return "numpy" if engine == "auto" and size < JIT_MIN_CELLS else "numba"
 

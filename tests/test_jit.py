@@ -9,6 +9,7 @@ against ``solve_reference`` (solve_ivp) in test_quadrature.py.
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -92,9 +93,15 @@ def test_auto_engine_and_errors(monkeypatch):
     assert q.resolve_engine("numpy", 10**9) == "numpy"
     with pytest.raises(ParameterValueError, match="engine = 'fortran' is not one of"):
         q.solve(T0, T0 + 1, g0=1.0, a=1.0, engine="fortran")
-    monkeypatch.setattr(q, "_compiled_solver", lambda: None)  # as if numba were not installed
+    # as if numba were not installed: auto falls back, an explicit request says what to do
+    import lsi
+
+    monkeypatch.setitem(sys.modules, "numba", None)
+    monkeypatch.delitem(sys.modules, "lsi._jit")
+    monkeypatch.delattr(lsi, "_jit")
+    monkeypatch.setattr(q, "_JIT_UNAVAILABLE", [])
     assert q.resolve_engine("auto", 10**6) == "numpy"
-    with pytest.raises(ParameterValueError, match=r"pip install 'lsi\[fast\]'"):
+    with pytest.raises(ParameterValueError, match=r"needs numba.*pip install 'lsi\[fast\]'; or use engine='numpy'"):
         q.solve(T0, T0 + 1, g0=1.0, a=1.0, engine="numba")
 
 
