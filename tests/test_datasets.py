@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import doctest
+import json
 from importlib import resources
 from pathlib import Path
 
@@ -250,6 +252,60 @@ def test_patent_rate_is_grants_over_population():
 def test_docstring_examples_run():
     result = doctest.testmod(datasets, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+# ------------------------------------------- where the metadata is written
+def _registry() -> dict:
+    return json.loads(resources.files("lsi.datasets").joinpath("registry.json").read_text("utf-8"))
+
+
+INFO_KEYS = [
+    "name", "file", "title", "description", "source", "citation", "repository", "commit",
+    "source_path", "licence", "units", "noise", "ci_level", "interval", "selection", "columns",
+    "options", "n_rows", "published", "caveats", "releases", "trend_convention",
+]  # fmt: skip
+
+
+def test_metadata_is_written_once():
+    """The CSV header and registry.json never state the same key; together they give info()."""
+    registry = _registry()
+    assert sorted(registry["datasets"]) == NAMES
+    for name, entry in registry["datasets"].items():
+        assert not set(entry) & {*datasets.HEADER_KEYS, "name", "file", "releases"}, name
+        assert list(datasets.info(name)) == INFO_KEYS
+    listed = [n for names in registry["releases"].values() for n in names]
+    assert len(listed) == len(set(listed)) and set(listed) <= set(NAMES)
+
+
+def test_releases_of_one_table():
+    for name in NAMES:
+        releases = datasets.info(name)["releases"]
+        assert name in releases
+        assert all(datasets.info(r)["releases"] == releases for r in releases)
+        # releases of one table have the same columns, read the same way
+        assert all(list(datasets.table(r).columns) == list(datasets.table(name).columns) for r in releases)
+        assert all(datasets.info(r)["columns"] == datasets.info(name)["columns"] for r in releases)
+    assert datasets.info("metr_horizons")["releases"] == ["metr_horizons_v1_0", "metr_horizons"]
+    assert datasets.info("moore_transistors")["releases"] == ["moore_transistors"]
+
+
+def test_trend_convention_selects_the_rows_the_source_fits():
+    for name in ("metr_horizons", "metr_horizons_v1_0"):
+        convention = datasets.info(name)["trend_convention"]
+        assert convention["options"] == {"sota_only": True} and "is_sota" in convention["description"]
+        s = datasets.load(name, **convention["options"])
+        tab = datasets.table(name)
+        assert s.labels == tuple(tab.loc[tab["is_sota"], "model_id"])
+    for name in ("epoch_compute", "gpqa_diamond", "imagenet_top1", "moore_transistors", "us_patents"):
+        assert datasets.info(name)["trend_convention"] is None
+
+
+def test_import_needs_no_science_stack():
+    """numpy, pandas and lsi.series load inside the functions that read the CSVs."""
+    tree = ast.parse(Path(datasets.__file__).read_text(encoding="utf-8"))
+    top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    names = {a.name for n in top for a in n.names} | {n.module or "" for n in top if isinstance(n, ast.ImportFrom)}
+    assert not names & {"numpy", "pandas", "series", "Series", "decimal_year"}
 
 
 # ------------------------------------------------------- fidelity to sources

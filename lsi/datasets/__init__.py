@@ -9,7 +9,8 @@ written once, in two places that never repeat each other:
   selection), so the file carries its own citation wherever it goes;
 - ``registry.json`` beside the CSVs: everything that is not flat text
   (description, source, interval and its level, column roles, read types,
-  options, row count, published headlines, caveats).
+  options, row count, published headlines, caveats, trend convention), and
+  which datasets are releases of one table.
 
 This module only reads them. Adding a dataset takes a CSV with its header and
 an entry in ``registry.json``; code is needed only for load options.
@@ -22,7 +23,8 @@ info
     Metadata of one dataset: title, description, source, citation, provenance
     (repository and commit), licence, units, recommended noise model, level of
     the per-point intervals, the selection rule applied, published headline
-    numbers and caveats.
+    numbers, caveats, the shipped releases of its table and the source's own
+    convention for fitting a trend.
 load
     One dataset as an :class:`lsi.Series` (``meta`` holds the metadata).
 table
@@ -80,7 +82,7 @@ HEADER_KEYS = (
 )
 
 # The keys of info(name) after "name", in order. HEADER_KEYS come from the CSV, "file" from the
-# name and every other key from the registry entry.
+# name, "releases" from the registry's release lists and every other key from the registry entry.
 _INFO_KEYS = (
     "file",
     "title",
@@ -101,7 +103,12 @@ _INFO_KEYS = (
     "n_rows",
     "published",
     "caveats",
+    "releases",
+    "trend_convention",
 )
+
+# Entry keys that every release of one table shares: an older release's entry leaves them out.
+_SHARED_BY_RELEASES = ("ci_level", "interval", "columns", "dtypes", "options", "trend_convention")
 
 # Column types in the registry's "dtypes" (the rest are read as numbers).
 _DTYPES = {"str": str, "bool": bool}
@@ -137,15 +144,27 @@ def list() -> builtins.list[str]:  # noqa: A001 - the public name is part of the
     return sorted(_registry()["datasets"])
 
 
+def _releases(name: str) -> builtins.list[str]:
+    """The shipped releases of ``name``'s table, oldest first (``[name]`` when it has one)."""
+    for names in _registry()["releases"].values():
+        if name in names:
+            return [*names]
+    return [name]
+
+
 def _spec(name: Any) -> dict[str, Any]:
-    """The registry entry of ``name``."""
+    """The registry entry of ``name``, with what it shares with the newest release of its table."""
     entries = _registry()["datasets"]
     if not (isinstance(name, str) and name in entries):
         raise SeriesError(
             f"unknown dataset {name!r}; available: {', '.join(sorted(entries))}; "
             "for your own data use lsi.Series.from_csv(path)"
         )
-    return entries[name]
+    newest = _releases(name)[-1]
+    if newest == name:
+        return entries[name]
+    shared = {key: entries[newest][key] for key in _SHARED_BY_RELEASES}
+    return {**shared, **entries[name]}
 
 
 def info(name: str) -> dict[str, Any]:
@@ -168,7 +187,12 @@ def info(name: str) -> dict[str, Any]:
         ``columns`` (which table columns become time, value, lower, upper,
         label), ``options`` (what :func:`load` accepts), ``n_rows``,
         ``published`` (headline numbers computed from this data by their authors,
-        with their grade and how to reproduce them) and ``caveats``.
+        with their grade and how to reproduce them), ``caveats``, ``releases``
+        (the shipped datasets that are releases of the same table, oldest first,
+        this one included; ``[name]`` when only one is shipped) and
+        ``trend_convention`` (how the source itself fits its trend: a dict with
+        ``options``, the :func:`load` options that select the rows it fits, and
+        ``description``; None when the source states no such convention).
 
     Raises
     ------
@@ -181,8 +205,12 @@ def info(name: str) -> dict[str, Any]:
     >>> meta = datasets.info("epoch_compute")
     >>> meta["noise"], meta["published"][0]["value"]
     ('log', 4.7)
+    >>> datasets.info("metr_horizons")["releases"]
+    ['metr_horizons_v1_0', 'metr_horizons']
+    >>> datasets.info("metr_horizons")["trend_convention"]["options"]
+    {'sota_only': True}
     """
-    meta = {**_spec(name), **header(name), "file": f"{name}.csv"}
+    meta = {**_spec(name), **header(name), "file": f"{name}.csv", "releases": _releases(name)}
     return {"name": name, **{key: copy.deepcopy(meta[key]) for key in _INFO_KEYS}}
 
 
