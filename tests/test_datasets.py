@@ -38,9 +38,7 @@ def _reference_dir() -> Path:
 
 def _read_reference(fname: str, like: pd.DataFrame) -> pd.DataFrame:
     """Read a reference CSV the way lsi.datasets.table reads its own: text stays text."""
-    text_cols = {
-        c: str for c in like.columns if like[c].dtype == object or str(like[c].dtype) == "str"
-    }
+    text_cols = {c: str for c in like.columns if like[c].dtype == object or str(like[c].dtype) == "str"}
     path = _reference_dir() / fname
     head = pd.read_csv(path, nrows=0).columns
     dtypes = {c: str for c in head if c in text_cols or c not in like.columns}
@@ -93,9 +91,7 @@ def _days(dates: pd.Series) -> np.ndarray:
 
 def _doubling_days(df: pd.DataFrame) -> float:
     """METR's method: OLS of ln(p50 minutes) on release date in days; doubling = ln 2 / slope."""
-    fit = stats.linregress(
-        _days(df["release_date"]), np.log(df["p50_minutes"].to_numpy(dtype=float))
-    )
+    fit = stats.linregress(_days(df["release_date"]), np.log(df["p50_minutes"].to_numpy(dtype=float)))
     return float(np.log(2.0) / fit.slope)
 
 
@@ -108,15 +104,9 @@ def _decimal_years(dates: pd.Series) -> np.ndarray:
 def _epoch_growth(df: pd.DataFrame) -> tuple[int, float, float, float, float]:
     """Epoch's method: OLS of log10 FLOP on decimal years; n, factor/yr, 90% CI, R^2."""
     notable = df["notability_criteria"].fillna("").str.strip() != ""
-    keep = (
-        notable
-        & df["training_compute_flop"].notna()
-        & (pd.to_datetime(df["publication_date"]) >= "2010-01-01")
-    )
+    keep = notable & df["training_compute_flop"].notna() & (pd.to_datetime(df["publication_date"]) >= "2010-01-01")
     sub = df[keep]
-    fit = stats.linregress(
-        _decimal_years(sub["publication_date"]), np.log10(sub["training_compute_flop"].to_numpy())
-    )
+    fit = stats.linregress(_decimal_years(sub["publication_date"]), np.log10(sub["training_compute_flop"].to_numpy()))
     z = stats.norm.ppf(0.95)
     lo, hi = fit.slope - z * fit.stderr, fit.slope + z * fit.stderr
     return len(sub), 10**fit.slope, 10**lo, 10**hi, fit.rvalue**2
