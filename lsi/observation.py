@@ -14,115 +14,78 @@
 Every model is fitted in the transformed space ``z``; log-likelihoods are reported
 as densities of the observed ``y`` (the Jacobian of the transform included), so
 they are comparable across noise models on the same data.
+
+Each noise model is one small class (:class:`AdditiveNoise`, :class:`LogNoise`,
+:class:`LogitNoise`) behind the abstract :class:`Noise`; :func:`get_noise` finds one
+by name and refuses names it does not know.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from scipy import special, stats
 
 from .exceptions import BoundWarning, ObservationError
-from .series import Series
 
-__all__ = ["Noise", "NOISE_MODELS", "get_noise", "default_noise"]
+if TYPE_CHECKING:  # pragma: no cover
+    from .series import Series
+
+__all__ = ["Noise", "AdditiveNoise", "LogNoise", "LogitNoise", "NOISE_MODELS", "get_noise", "default_noise"]
 
 
-@dataclass(frozen=True)
-class Noise:
-    """One observation model; see the module docstring."""
+class Noise(ABC):
+    """One observation model: the transform to the space where residuals are Gaussian,
+    its inverse and Jacobian, and the checks the data must pass.
 
-    name: str
+    Instances hold no state: two instances of one class are equal, and ``name`` says
+    which model it is (``"additive"``, ``"log"`` or ``"logit"``).
+    """
+
+    __slots__ = ()
+
+    #: the model's name, as :func:`get_noise` accepts it and as results report it
+    name: ClassVar[str]
+    #: True when the model enters through ln C (log and logit noise)
+    uses_log_capability: ClassVar[bool] = True
 
     # ------------------------------------------------------------ transforms
+    @abstractmethod
     def transform(self, y: np.ndarray) -> np.ndarray:
         """Data units -> the space where residuals are Gaussian."""
-        y = np.asarray(y, dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if self.name == "additive":
-                return y
-            if self.name == "log":
-                return np.log(y)
-            return special.logit(y)
 
+    @abstractmethod
     def to_data(self, z: np.ndarray) -> np.ndarray:
         """Inverse of :meth:`transform`."""
-        z = np.asarray(z, dtype=float)
-        if self.name == "additive":
-            return z
-        if self.name == "log":
-            return np.exp(z)
-        return special.expit(z)
 
-    @property
-    def uses_log_capability(self) -> bool:
-        """True when the model enters through ln C (log and logit noise)."""
-        return self.name != "additive"
+    @abstractmethod
+    def log_jacobian(self, y: np.ndarray) -> float:
+        """sum ln |dz/dy|: turns a density of z into a density of y."""
 
     def capability_from_data(self, y: np.ndarray) -> np.ndarray:
         """The capability a data value stands for (the odds for logit noise)."""
-        y = np.asarray(y, dtype=float)
-        if self.name == "logit":
-            return y / (1 - y)
-        return y
+        return np.asarray(y, dtype=float)
 
     def data_from_capability(self, C: np.ndarray) -> np.ndarray:
-        C = np.asarray(C, dtype=float)
-        if self.name == "logit":
-            return C / (1 + C)
-        return C
-
-    def log_jacobian(self, y: np.ndarray) -> float:
-        """sum ln |dz/dy|: turns a density of z into a density of y."""
-        y = np.asarray(y, dtype=float)
-        if self.name == "additive":
-            return 0.0
-        if self.name == "log":
-            return float(-np.sum(np.log(y)))
-        return float(-np.sum(np.log(y * (1 - y))))
+        """The data value a capability stands for (inverse of :meth:`capability_from_data`)."""
+        return np.asarray(C, dtype=float)
 
     # ------------------------------------------------------------ validation
+    @abstractmethod
     def validate(self, series: Series) -> None:
         """Raise :class:`ObservationError` when the data cannot come from this model;
         warn when a bounded series nears its bound."""
-        y = series.y
-        if self.name == "log":
-            bad = y <= 0
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise ObservationError(
-                    f"log noise needs positive values, but {int(bad.sum())} are <= 0 (first: {y[i]} at t = "
-                    f"{series.t[i]:.3f}); drop them or use noise='additive'"
-                )
-        elif self.name == "logit":
-            bad = (y <= 0) | (y >= 1)
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                hint = " (percentages? divide by 100)" if np.nanmax(y) > 1 else ""
-                raise ObservationError(
-                    f"logit noise needs scores strictly inside (0, 1), but {int(bad.sum())} are not (first: "
-                    f"{y[i]} at t = {series.t[i]:.3f}){hint}; rescale the scores or use noise='additive'"
-                )
-            near = (y > 0.95) | (y < 0.05)
-            if near.any():
-                warnings.warn(
-                    f"{int(near.sum())} of {y.size} scores lie within 0.05 of the bounds 0 and 1 (max "
-                    f"{np.max(y):.3f}); their logits carry large leverage and the score's ceiling is the "
-                    "benchmark's, not evidence that capability saturates",
-                    BoundWarning,
-                    stacklevel=4,
-                )
-        elif self.name == "additive":
-            if np.all((y >= 0) & (y <= 1)) and np.max(y) > 0.9:
-                warnings.warn(
-                    f"the values lie in [0, 1] and reach {np.max(y):.3f}: if this is a bounded score, a "
-                    "benchmark saturating at 100% is not evidence of a sigmoid in capability; consider "
-                    "noise='logit'",
-                    BoundWarning,
-                    stacklevel=4,
-                )
+
+    @abstractmethod
+    def _sigma(self, sigma: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """A standard deviation in data units carried into the transformed space."""
+
+    @abstractmethod
+    def _check_interval(self, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Raise when an interval's ends lie outside this model's domain."""
 
     def point_sigma(self, series: Series) -> np.ndarray | None:
         """Per-point standard deviation in the transformed space, from ``sigma`` or an interval.
@@ -132,26 +95,12 @@ class Noise:
         ``(T(upper) - T(lower)) / (2 z)`` with ``z`` the normal quantile, which keeps
         asymmetric intervals in data units symmetric in log space.
         """
-        y = series.y
         if series.sigma is not None:
-            s = series.sigma
-            if self.name == "log":
-                return s / y
-            if self.name == "logit":
-                return s / (y * (1 - y))
-            return s.copy()
+            return self._sigma(series.sigma, series.y)
         if series.lower is not None and series.upper is not None:
             z = stats.norm.ppf(0.5 + series.ci_level / 2)
             lo, hi = series.lower, series.upper
-            if self.name == "log" and np.any(lo <= 0):
-                raise ObservationError(
-                    "an interval's lower bound is <= 0, which log noise cannot use; drop lower/upper or "
-                    "give sigma instead"
-                )
-            if self.name == "logit" and (np.any(lo <= 0) | np.any(hi >= 1)):
-                raise ObservationError(
-                    "an interval reaches 0 or 1, which logit noise cannot use; drop lower/upper or give sigma"
-                )
+            self._check_interval(lo, hi)
             width = (self.transform(hi) - self.transform(lo)) / (2 * z)
             if np.any(width <= 0):
                 i = int(np.flatnonzero(width <= 0)[0])
@@ -161,20 +110,168 @@ class Noise:
             return width
         return None
 
+    # ------------------------------------------------------------ identity
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
 
-NOISE_MODELS = ("additive", "log", "logit")
+    def __hash__(self) -> int:
+        return hash((Noise, self.name))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class AdditiveNoise(Noise):
+    """``y = C + e``: residuals in data units."""
+
+    __slots__ = ()
+    name = "additive"
+    uses_log_capability = False
+
+    def transform(self, y: np.ndarray) -> np.ndarray:
+        return np.asarray(y, dtype=float)
+
+    def to_data(self, z: np.ndarray) -> np.ndarray:
+        return np.asarray(z, dtype=float)
+
+    def log_jacobian(self, y: np.ndarray) -> float:
+        return 0.0
+
+    def validate(self, series: Series) -> None:
+        y = series.y
+        if np.all((y >= 0) & (y <= 1)) and np.max(y) > 0.9:
+            warnings.warn(
+                f"the values lie in [0, 1] and reach {np.max(y):.3f}: if this is a bounded score, a "
+                "benchmark saturating at 100% is not evidence of a sigmoid in capability; consider "
+                "noise='logit'",
+                BoundWarning,
+                stacklevel=4,
+            )
+
+    def _sigma(self, sigma: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return sigma.copy()
+
+    def _check_interval(self, lower: np.ndarray, upper: np.ndarray) -> None:
+        return None  # every real interval is usable in data units
+
+
+class LogNoise(Noise):
+    """``ln y = ln C + e``: multiplicative noise, for positive values."""
+
+    __slots__ = ()
+    name = "log"
+
+    def transform(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(y)
+
+    def to_data(self, z: np.ndarray) -> np.ndarray:
+        return np.exp(np.asarray(z, dtype=float))
+
+    def log_jacobian(self, y: np.ndarray) -> float:
+        y = np.asarray(y, dtype=float)
+        return float(-np.sum(np.log(y)))
+
+    def validate(self, series: Series) -> None:
+        y = series.y
+        bad = y <= 0
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ObservationError(
+                f"log noise needs positive values, but {int(bad.sum())} are <= 0 (first: {y[i]} at t = "
+                f"{series.t[i]:.3f}); drop them or use noise='additive'"
+            )
+
+    def _sigma(self, sigma: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return sigma / y
+
+    def _check_interval(self, lower: np.ndarray, upper: np.ndarray) -> None:
+        if np.any(lower <= 0):
+            raise ObservationError(
+                "an interval's lower bound is <= 0, which log noise cannot use; drop lower/upper or give sigma instead"
+            )
+
+
+class LogitNoise(Noise):
+    """``logit y = ln C + e`` for scores in (0, 1); the capability is the odds ``y / (1 - y)``."""
+
+    __slots__ = ()
+    name = "logit"
+
+    def transform(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return special.logit(y)
+
+    def to_data(self, z: np.ndarray) -> np.ndarray:
+        return special.expit(np.asarray(z, dtype=float))
+
+    def log_jacobian(self, y: np.ndarray) -> float:
+        y = np.asarray(y, dtype=float)
+        return float(-np.sum(np.log(y * (1 - y))))
+
+    def capability_from_data(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y, dtype=float)
+        return y / (1 - y)
+
+    def data_from_capability(self, C: np.ndarray) -> np.ndarray:
+        C = np.asarray(C, dtype=float)
+        return C / (1 + C)
+
+    def validate(self, series: Series) -> None:
+        y = series.y
+        bad = (y <= 0) | (y >= 1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            hint = " (percentages? divide by 100)" if np.nanmax(y) > 1 else ""
+            raise ObservationError(
+                f"logit noise needs scores strictly inside (0, 1), but {int(bad.sum())} are not (first: "
+                f"{y[i]} at t = {series.t[i]:.3f}){hint}; rescale the scores or use noise='additive'"
+            )
+        near = (y > 0.95) | (y < 0.05)
+        if near.any():
+            warnings.warn(
+                f"{int(near.sum())} of {y.size} scores lie within 0.05 of the bounds 0 and 1 (max "
+                f"{np.max(y):.3f}); their logits carry large leverage and the score's ceiling is the "
+                "benchmark's, not evidence that capability saturates",
+                BoundWarning,
+                stacklevel=4,
+            )
+
+    def _sigma(self, sigma: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return sigma / (y * (1 - y))
+
+    def _check_interval(self, lower: np.ndarray, upper: np.ndarray) -> None:
+        if np.any(lower <= 0) | np.any(upper >= 1):
+            raise ObservationError(
+                "an interval reaches 0 or 1, which logit noise cannot use; drop lower/upper or give sigma"
+            )
+
+
+#: every noise model, by name
+_MODELS: dict[str, type[Noise]] = {cls.name: cls for cls in (AdditiveNoise, LogNoise, LogitNoise)}
+NOISE_MODELS = tuple(_MODELS)
+#: other names users reach for
+_ALIASES = {"multiplicative": "log", "gaussian": "additive", "normal": "additive", "bounded": "logit"}
 
 
 def get_noise(name: str | Noise) -> Noise:
-    """A noise model by name."""
+    """A noise model by name (``additive``, ``log`` or ``logit``; a :class:`Noise` passes through).
+
+    Raises
+    ------
+    ObservationError
+        For a name that is none of these (or their aliases ``multiplicative``,
+        ``gaussian``, ``normal``, ``bounded``).
+    """
     if isinstance(name, Noise):
         return name
     key = str(name).strip().lower()
-    aliases = {"multiplicative": "log", "gaussian": "additive", "normal": "additive", "bounded": "logit"}
-    key = aliases.get(key, key)
-    if key not in NOISE_MODELS:
+    key = _ALIASES.get(key, key)
+    if key not in _MODELS:
         raise ObservationError(f"unknown noise model {name!r}; choose from {', '.join(NOISE_MODELS)}")
-    return Noise(key)
+    return _MODELS[key]()
 
 
 def default_noise(series: Series) -> Noise:
@@ -183,4 +280,4 @@ def default_noise(series: Series) -> Noise:
     rec = series.meta.get("noise") if series.meta else None
     if rec:
         return get_noise(rec)
-    return Noise("log") if np.all(series.y > 0) else Noise("additive")
+    return LogNoise() if np.all(series.y > 0) else AdditiveNoise()
