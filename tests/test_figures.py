@@ -29,8 +29,10 @@ from matplotlib.collections import PathCollection, PolyCollection, QuadMesh  # n
 from matplotlib.text import Annotation  # noqa: E402
 
 import lsi  # noqa: E402
-from lsi import figures  # noqa: E402
+from lsi import figures, paper_figures  # noqa: E402
 from lsi.exceptions import ParameterValueError, UnknownModelError  # noqa: E402
+from lsi.figures.axes import xvals  # noqa: E402
+from lsi.figures.marks import band_fill, interval_arrays  # noqa: E402
 from lsi.intervals import Interval  # noqa: E402
 
 BASELINE = Path(__file__).parent / "baseline"
@@ -176,7 +178,7 @@ def _assert_readable(fig):
 
 def test_import_changes_no_global_matplotlib_state():
     code = (
-        "import matplotlib as mpl; before = dict(mpl.rcParams); import lsi.figures, lsi._style; "
+        "import matplotlib as mpl; before = dict(mpl.rcParams); import lsi.figures, lsi.figures.style; "
         "after = dict(mpl.rcParams); import sys; sys.exit(0 if before == after else 1)"
     )
     assert (
@@ -307,7 +309,7 @@ def test_doubling_times_models_and_local_fits(fits):
     kept = list({id(d): d for d in kept}.values())
     assert np.allclose(pts.get_ydata(), [d["value"] * 365.25 for d in kept])
     assert np.allclose(
-        pts.get_xdata(), figures._xvals([d["t"] for d in kept], True), rtol=0, atol=1e-6
+        pts.get_xdata(), xvals([d["t"] for d in kept], True), rtol=0, atol=1e-6
     )
     labels = _labels(fig)
     assert any("windows of 8 points" in lab for lab in labels)
@@ -340,7 +342,7 @@ def test_doubling_times_from_a_series_marks_unbounded_intervals():
 
 
 def test_interval_helpers_keep_unbounded_ends():
-    v, lo, hi, unb, noint = figures._interval_arrays(
+    v, lo, hi, unb, noint = interval_arrays(
         [
             Interval(1.0, 0.5, 2.0, 0.95),
             Interval(1.0, 0.5, None, 0.95),
@@ -355,14 +357,14 @@ def test_interval_helpers_keep_unbounded_ends():
     fig, ax = plt.subplots()
     ax.set_ylim(0.1, 10)
     x = np.arange(5.0)
-    drew = figures._band_fill(
+    drew = band_fill(
         ax, x, np.full(5, 0.5), np.array([2, 2, np.inf, np.inf, 2.0]), "k", 0.2, gid="b"
     )
     assert drew
     (hatch,) = [c for c in ax.collections if c.get_gid() == "unbounded"]
     top = hatch.get_paths()[0].vertices[:, 1].max()
     assert top == pytest.approx(10.0)  # the band runs to the edge of the axes
-    assert not figures._band_fill(ax, x, np.zeros(5), np.ones(5), "k", 0.2, gid="c")
+    assert not band_fill(ax, x, np.zeros(5), np.ones(5), "k", 0.2, gid="c")
 
 
 # ----------------------------------------------------------------- forecast
@@ -391,7 +393,7 @@ def test_forecast_fan_chart_with_reach_markers():
     ]
     assert _gids(fig, "never:hyperbolic")
     (seg,) = _gids(fig, "reach:averaged")
-    assert np.allclose(seg.get_xdata(), figures._xvals([2026.0, 2027.2], True))
+    assert np.allclose(seg.get_xdata(), xvals([2026.0, 2027.2], True))
     arrows = [a for a in _gids(fig, "unbounded") if isinstance(a, Annotation)]
     assert len(arrows) == 1 and arrows[0].xy[0] == 1.0  # to the right edge
     assert isinstance(axr.xaxis.get_major_formatter(), mdates.ConciseDateFormatter)
@@ -512,7 +514,7 @@ def test_loop_diagnostics_thresholds_crossings_and_singularity():
         (thr,) = _gids(fig, f"threshold:{var}")
         assert thr.get_ydata()[0] == traj.attrs[key]
     (first,) = _gids(fig, "crossing:kappa:first")
-    assert first.get_xdata()[0] == pytest.approx(figures._xvals(traj.attrs["t_closure"], True)[0])
+    assert first.get_xdata()[0] == pytest.approx(xvals(traj.attrs["t_closure"], True)[0])
     assert first.get_ydata()[0] == 0.5 and first.get_markerfacecolor() != "white"
     (rho_x,) = _gids(fig, "crossing:rho")
     assert rho_x.get_markerfacecolor() == "white"
@@ -952,9 +954,9 @@ def test_save_all_writes_the_set_and_the_forecast_when_available(tmp_path, fits,
 
     monkeypatch.setattr(figures, "assumptions", spy_assumptions)
     monkeypatch.setattr(figures, "backtest", spy_backtest)
-    monkeypatch.setattr(FitCollection, "forecast", fake_forecast, raising=False)
-    monkeypatch.setattr(FitCollection, "time_to_reach", fake_reach, raising=False)
-    written, skipped = figures.save_all(fits, tmp_path, format="png", dpi=40, reach=1e4, n_boot=20)
+    monkeypatch.setattr(FitCollection, "forecast", fake_forecast)
+    monkeypatch.setattr(FitCollection, "time_to_reach", fake_reach)
+    written, skipped = paper_figures.save_all(fits, tmp_path, format="png", dpi=40, reach=1e4, n_boot=20)
     assert set(written) == {"fit", "comparison", "doubling_times", "assumptions", "backtest", "forecast"}
     assert set(skipped) == {"sensitivity"}
     assert calls == {"forecast": (pytest.approx(fits.series.t[-1] + 3), 0.9), "reach": 1e4}
@@ -963,15 +965,18 @@ def test_save_all_writes_the_set_and_the_forecast_when_available(tmp_path, fits,
     assert set(models) <= set(fits) | {"averaged", "bootstrap_mixture", "naive"} and "naive" in models
     assert level == 0.9
     assert all(p.exists() and p.stat().st_size > 0 for p in written.values())
-    monkeypatch.delattr(FitCollection, "forecast")
     drawn.clear()
-    written, skipped = figures.save_all(fits, tmp_path / "b", format="svg", n_boot=0)
+    written, skipped = paper_figures.save_all(fits, tmp_path / "b", format="svg", n_boot=0)
     assert drawn == {"assumptions": (0, False, True)}
     assert "n_boot = 0" in skipped["backtest"]
-    assert set(written) == {"fit", "comparison", "doubling_times", "assumptions"}
-    assert "forecast" in skipped
+    assert set(written) == {"fit", "comparison", "doubling_times", "assumptions", "forecast"}
     with pytest.raises(ParameterValueError, match="n_boot"):
-        figures.save_all(fits, tmp_path / "c", n_boot=-1)
+        paper_figures.save_all(fits, tmp_path / "c", n_boot=-1)
+    # a report already made (lsi report) is drawn as it is, its bootstrap not recomputed
+    drawn.clear()
+    rep = lsi.assumptions(fits, n_boot=12, seed=3)
+    paper_figures.save_all(fits, tmp_path / "d", format="png", dpi=40, n_boot=0, report=rep)
+    assert drawn == {"assumptions": (12, True, True)}
 
 
 @pytest.mark.filterwarnings("ignore::lsi.exceptions.LsiWarning")
@@ -981,9 +986,9 @@ def test_cli_figures(tmp_path, capsys, monkeypatch):
     from lsi.cli import main
     from lsi.fitting import FitCollection
 
-    monkeypatch.delattr(FitCollection, "forecast", raising=False)
-    # the command's bootstraps (200 replicates) at a test's size
-    monkeypatch.setattr(figures, "save_all", functools.partial(figures.save_all, n_boot=20))
+    # the command's bootstraps (200 replicates) and its forecast at a test's size
+    monkeypatch.setattr(FitCollection, "forecast", lambda self, until, level=0.9: _forecast_ds())
+    monkeypatch.setattr(paper_figures, "save_all", functools.partial(paper_figures.save_all, n_boot=20))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         code = main(
@@ -1002,9 +1007,9 @@ def test_cli_figures(tmp_path, capsys, monkeypatch):
     out, err = capsys.readouterr()
     assert code == 0
     d = json.loads(out)
-    assert set(d["written"]) == {"fit", "comparison", "doubling_times", "assumptions", "backtest"}
+    assert set(d["written"]) == {"fit", "comparison", "doubling_times", "assumptions", "backtest", "forecast"}
     assert all(Path(p).exists() for p in d["written"].values())
-    assert "forecast" in d["skipped"] and "sensitivity" in d["skipped"]
+    assert "sensitivity" in d["skipped"]
 
 
 # ----------------------------------------------------------------- image baselines (text-free)

@@ -1,4 +1,4 @@
-"""The one figure style of :mod:`lsi.figures` (private).
+"""The one figure style of :mod:`lsi.figures`: colours, line styles, sizes and rc settings.
 
 Colours are the Okabe-Ito palette (safe for the common colour-vision deficiencies and
 distinct in greyscale when paired with the line styles below).  Sizes fit journal

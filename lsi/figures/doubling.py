@@ -1,0 +1,278 @@
+"""The doubling-times figure: each model's doubling time along the history beside the
+model-free local fits of :func:`lsi.assumptions.data_check` (:func:`doubling_times`)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from ..exceptions import LsiWarning, ParameterValueError
+from ..intervals import Interval
+from ..observation import default_noise
+from ..series import Series
+from . import style
+from .axes import (
+    DAYS,
+    freeze_ylim,
+    is_wide,
+    own_axes,
+    plain_log_ticks,
+    time_axis,
+    use_dates,
+    xvals,
+)
+from .inputs import chosen_results, is_collection, noise_name
+from .labels import (
+    model_label,
+)
+from .legend import add_notes, note_handle, place_legend
+from .marks import band_fill, edge_arrow, interval_arrays
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+    from ..fitting import FitCollection
+
+__all__ = ["doubling_times"]
+
+
+def _local_doubling(
+    fits: FitCollection | None, series: Series, noise: str, window: int | None, level: float
+) -> tuple[list[dict[str, Any]], int | None, str | None]:
+    """The model-agnostic doubling times of :func:`lsi.assumptions.data_check` (years), on
+    windows overlapping by about half; returns them, the window and why there are none."""
+    from ..assumptions import data_check
+    from ..fitting import fit as _fit
+
+    n = len(series)
+    if window is None and n < 4:
+        return [], None, f"too few points ({n}) for a local fit"
+    if fits is None or noise_name(fits) != noise:
+        # data_check reads the noise model (and the extra scatter) off an exponential fit
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LsiWarning)
+            fits = _fit(series, "exponential", noise=noise, level=level, warn=False)
+    check = data_check(fits, window=window, level=level)
+    if not check.get("available", False):
+        return [], None, str(check.get("reason", "no local fits"))
+    w = int(check["window"])
+    records = list(check["doubling_times"])
+    if not records:
+        return [], w, None
+    step = max(1, w // 2)
+    keep = list(range(0, len(records), step))
+    if keep[-1] != len(records) - 1:
+        keep.append(len(records) - 1)
+    return [records[i] for i in keep], w, None
+
+
+def doubling_times(
+    fits_or_series: FitCollection | Series,
+    models: str | Sequence[str] | None = None,
+    *,
+    local: bool = True,
+    window: int | None = None,
+    noise: str | None = None,
+    level: float = 0.95,
+    n: int = 150,
+    ax: Axes | None = None,
+    dates: bool | None = None,
+    width: str | float = "double",
+    height: float | None = None,
+) -> Figure:
+    """Doubling times (days) along the history, with intervals.
+
+    Two readings side by side: each model's doubling time ``ln 2 / (d ln C/dt)`` at
+    every date (a line with its band), and, independently of any model, the local
+    doubling times of :func:`lsi.assumptions.data_check` (log-linear fits to sliding
+    windows of the data, the numbers of the assumption report), drawn as points with
+    the window's span as a horizontal bar.  Shrinking doubling times are what
+    self-amplification predicts; constant ones, exponential growth; growing ones,
+    a brake or a ceiling.  An interval whose upper end is unbounded (the rate's
+    interval reaches zero) runs to the top edge as an arrow or hatched band.
+
+    Parameters
+    ----------
+    fits_or_series : FitCollection or Series
+        With a Series only the local fits are drawn.
+    models : str or list of str, optional
+        Default: the three converged models with the lowest AICc.
+    local : bool
+        Draw the sliding-window fits.
+    window : int, optional
+        Points per window (default that of :func:`lsi.assumptions.data_check`,
+        ``max(4, n // 3)``); of its windows, those overlapping by about half are drawn.
+    noise : str, optional
+        Noise model of the local fits (default: that of ``fits``, else the series');
+        it gives the capability whose logarithm is fitted (the odds for ``logit``) and
+        the weights of the points.
+    level : float
+        Interval level of the local fits (the models' intervals are at their own level).
+    n : int
+        Dates at which each model's doubling time is evaluated.
+    ax : Axes, optional
+    dates, width, height
+        As in :func:`fit`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if is_collection(fits_or_series):
+        fits = fits_or_series
+        series = fits.series
+        results, left_out = chosen_results(fits, models, default_top=3)
+        noise = noise or noise_name(fits)
+    elif isinstance(fits_or_series, Series):
+        fits, series, results, left_out = None, fits_or_series, [], []
+        if models is not None:
+            raise ParameterValueError(
+                "models= needs a FitCollection; a Series gives only the local fits"
+            )
+        if not local:
+            raise ParameterValueError(
+                "local=False with a Series leaves nothing to draw; pass fits or local=True"
+            )
+    else:
+        raise ParameterValueError(
+            "doubling_times needs a FitCollection (lsi.fit) or an lsi.Series; "
+            f"got {type(fits_or_series).__name__}"
+        )
+    if noise is None:
+        noise = default_noise(series).name
+    if n < 2:
+        raise ParameterValueError(f"n = {n}; evaluate the models at 2 dates or more")
+    dates = use_dates(series.t, dates)
+    t_grid = np.linspace(series.t[0], series.t[-1], int(n))
+    x_grid = xvals(t_grid, dates)
+    with style.context():
+        fig, ax, own = own_axes(ax, width, height, 3.0 if is_wide(width) else 2.5)
+        ax.set_yscale("log")
+        handles, labels = [], []
+        drawn = []  # (x, v, lo, hi, unbounded, no_int, color)
+        finite_vals: list[np.ndarray] = []
+        for rank, r in enumerate(results):
+            st = style.model_style(r.name)
+            v, lo, hi, unb, noint = interval_arrays([r.doubling_time(t) for t in t_grid], DAYS)
+            (line,) = ax.plot(
+                x_grid,
+                v,
+                color=st["color"],
+                linestyle=st["linestyle"],
+                gid=f"curve:{r.name}",
+                zorder=3.9 - 0.01 * rank,
+            )
+            lab = model_label(r)
+            if not np.isfinite(lo).any():
+                lab += ", no interval"
+            handles.append(line)
+            labels.append(lab)
+            drawn.append((x_grid, v, lo, hi, st["color"], r.name))
+            finite_vals += [v, lo, hi]
+        loc, w, why_none = (
+            _local_doubling(fits, series, noise, window, level) if local else ([], None, None)
+        )
+        lv, llo, lhi, lunb, lnoint = interval_arrays(
+            [Interval(d["value"], d["lower"], d["upper"], level) for d in loc], DAYS
+        )
+        finite_vals += [lv, llo, lhi]
+        freeze_ylim(ax, finite_vals, log=True, pad=0.12)
+        any_unbounded = False
+        for x, _v, lo, hi, color, name in drawn:
+            any_unbounded |= band_fill(ax, x, lo, hi, color, 0.18, gid=f"band:{name}")
+        if loc:
+            xm = xvals([d["t"] for d in loc], dates)
+            x1 = xvals([d["t_start"] for d in loc], dates)
+            x2 = xvals([d["t_end"] for d in loc], dates)
+            has = np.isfinite(lv)
+            bounded = has & np.isfinite(llo) & np.isfinite(lhi)
+            yerr = np.vstack([lv - llo, lhi - lv])
+            ax.errorbar(
+                xm[bounded],
+                lv[bounded],
+                yerr=yerr[:, bounded],
+                fmt="none",
+                ecolor=style.DATA_COLOUR,
+                elinewidth=0.8,
+                zorder=5,
+                gid="local-interval",
+            )
+            ax.hlines(
+                lv[has],
+                x1[has],
+                x2[has],
+                colors=style.GREY,
+                linewidth=0.8,
+                zorder=4,
+                gid="local-window",
+            )
+            (pts,) = ax.plot(
+                xm[has],
+                lv[has],
+                "o",
+                color=style.DATA_COLOUR,
+                markersize=3.5,
+                zorder=6,
+                gid="local",
+                linestyle="none",
+            )
+            for i in np.flatnonzero(lunb):
+                ax.plot(
+                    [xm[i], xm[i]],
+                    [llo[i], lv[i]],
+                    color=style.DATA_COLOUR,
+                    linewidth=0.8,
+                    zorder=5,
+                )
+                edge_arrow(ax, float(xm[i]), float(lv[i]), style.DATA_COLOUR)
+                any_unbounded = True
+            none = ~has
+            if none.any():  # the rate is not positive: no doubling at all in that window
+                ax.plot(
+                    xm[none],
+                    np.full(int(none.sum()), 0.97),
+                    marker="^",
+                    markerfacecolor="white",
+                    markeredgecolor=style.DATA_COLOUR,
+                    linestyle="none",
+                    transform=ax.get_xaxis_transform(),
+                    gid="local-no-growth",
+                    clip_on=False,
+                )
+                handles.append(
+                    Line2D(
+                        [],
+                        [],
+                        marker="^",
+                        markerfacecolor="white",
+                        markeredgecolor=style.DATA_COLOUR,
+                        linestyle="none",
+                    )
+                )
+                labels.append("local fit: not growing (no doubling)")
+            handles.insert(0, pts)
+            labels.insert(0, f"log-linear fits on windows of {w} points ({level:.0%} interval)")
+        elif local and why_none:
+            handles.insert(0, note_handle())
+            labels.insert(0, f"no local fits: {why_none}")
+        if any_unbounded:
+            handles.append(
+                Patch(facecolor="white", edgecolor=style.GREY, hatch="////", linewidth=0.5)
+            )
+            labels.append("interval unbounded above (arrow to the edge)")
+        add_notes(handles, labels, results, left_out)
+        odds = noise == "logit"
+        ax.set_ylabel("doubling time of the odds (days)" if odds else "doubling time (days)")
+        x0, x1 = xvals(series.t[0], dates)[0], xvals(series.t[-1], dates)[0]
+        ax.set_xlim(x0 - 0.02 * (x1 - x0), x1 + 0.02 * (x1 - x0))
+        time_axis(ax, dates)
+        plain_log_ticks(ax.yaxis)
+        ax.grid(True, which="major", axis="y")
+        place_legend(ax, handles, labels, own, title="model (Akaike weight)" if results else None)
+    return fig

@@ -1,0 +1,646 @@
+"""Figures of forecasts: the fan chart with the dates a level is reached (:func:`forecast`)
+and the backtest scores against the naive baseline (:func:`backtest`)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from ..exceptions import ParameterValueError, UnknownModelError
+from ..series import Series
+from . import style
+from .axes import (
+    auto_yscale,
+    freeze_ylim,
+    is_wide,
+    new_figure,
+    time_axis,
+    use_dates,
+    xvals,
+)
+from .inputs import check_forecast
+from .labels import (
+    model_title,
+    units_label,
+)
+from .legend import note_handle, place_legend
+from .marks import band_fill, draw_data, edge_arrow, edge_marks
+
+if TYPE_CHECKING:  # pragma: no cover
+    import xarray as xr
+    from matplotlib.axes import Axes
+
+
+__all__ = ["forecast", "backtest"]
+
+
+def _reach_rows(
+    reach: Mapping[str, Any],
+) -> list[tuple[str, float | None, float | None, float | None]]:
+    rows = []
+    for name, rec in reach.items():
+        if rec is None:
+            rows.append((str(name), None, None, None))
+            continue
+        if hasattr(rec, "value") and hasattr(rec, "lower"):
+            v, lo, hi = rec.value, rec.lower, rec.upper
+        else:
+            try:
+                v, lo, hi = rec["value"], rec.get("lower"), rec.get("upper")
+            except (TypeError, KeyError, AttributeError):
+                raise ParameterValueError(
+                    f"reach[{name!r}] = {rec!r}; give {{'value', 'lower', 'upper'}} "
+                    "(None for unbounded) or None"
+                ) from None
+
+        def num(x: Any) -> float | None:
+            return None if x is None or not math.isfinite(float(x)) else float(x)
+
+        rows.append((str(name), num(v), num(lo), num(hi)))
+    return rows
+
+
+def forecast(
+    ds: xr.Dataset,
+    reach: Mapping[str, Any] | None = None,
+    *,
+    target: float | None = None,
+    series: Series | None = None,
+    band: str = "averaged",
+    models: Sequence[str] = (),
+    mixture: bool = True,
+    fig: Figure | None = None,
+    yscale: str | None = None,
+    dates: bool | None = None,
+    ylabel: str | None = None,
+    width: str | float = "double",
+    height: float | None = None,
+) -> Figure:
+    """Fan chart of a forecast with the model-averaged band and time-to-level markers.
+
+    The ``band`` model (default the Akaike-weighted average) is drawn with its
+    prediction band (new observations; light) and curve band (darker) and its median;
+    the bootstrap mixture's prediction band is outlined when present.  Where a band
+    has no finite upper end (a model passed its singularity) it is hatched to the top
+    edge with an arrow.  With ``reach``, a lower panel shows for each model when the
+    ``target`` level is reached, with its interval; an unbounded upper end is an arrow
+    to the right edge, and "never reached" is written out.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        ``fits.forecast(until, level)``: variables ``prediction`` and ``curve`` over
+        ``model`` x ``time`` x ``quantile`` (lower, median, upper), data units.
+    reach : mapping, optional
+        Model name -> ``{"value", "lower", "upper"}`` (decimal years; None bounds are
+        unbounded) or None (never reached).
+    target : float, optional
+        The level of ``reach``, drawn as a horizontal line (data units).
+    series : Series, optional
+        The observations, drawn as points with their intervals.
+    band : str
+        Model whose bands are drawn (default ``"averaged"``).
+    models : list of str
+        Other models whose medians are drawn as lines.
+    mixture : bool
+        Outline the ``bootstrap_mixture`` prediction band when present.
+    fig, yscale, dates, ylabel, width, height
+        As in :func:`fit`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    check_forecast(ds)
+    model_names = [str(m) for m in ds["model"].values]
+    if band not in model_names:
+        raise UnknownModelError(
+            f"band = {band!r} is not a model of this forecast; models: {', '.join(model_names)}"
+        )
+    for m in models:
+        if m not in model_names:
+            raise UnknownModelError(
+                f"no forecast for model {m!r}; models: {', '.join(model_names)}"
+            )
+    if reach is not None and target is None:
+        raise ParameterValueError("reach= needs target= (the level being reached, in data units)")
+    rows = _reach_rows(reach) if reach is not None else []
+    t = np.asarray(ds["time"].values, dtype=float)
+    qs = np.sort(np.asarray(ds["quantile"].values, dtype=float))
+    q_lo, q_hi = qs[0], qs[-1]
+    q_mid = qs[np.argmin(np.abs(qs - 0.5))]
+    level = float(ds.attrs.get("level", q_hi - q_lo))
+    units = str(ds.attrs.get("units", series.units if series is not None else ""))
+    times_all = [t] + ([series.t] if series is not None else [])
+    # the x range: the forecast, the data, and reach values (capped at half the span again)
+    t_min = float(min(np.nanmin(x) for x in times_all))
+    t_max = float(max(np.nanmax(x) for x in times_all))
+    cap = t_max + 0.5 * (t_max - t_min)
+    reach_pts = [v for _, v, lo, hi in rows for v in (v, lo, hi) if v is not None]
+    x_right = min(max([t_max] + reach_pts), cap)
+    dates = use_dates(np.array([t_min, x_right]), dates)
+
+    def sel(var: str, model: str, q: float) -> np.ndarray:
+        return np.asarray(ds[var].sel(model=model, quantile=q).values, dtype=float)
+
+    with style.context():
+        own = fig is None
+        if fig is None:
+            main_h = 3.2 if is_wide(width) else 2.6
+            fig = new_figure(width, height, main_h + (0.45 + 0.17 * len(rows) if rows else 0.0))
+        if rows:
+            strip = 0.17 * len(rows) + 0.1
+            ax, axr = fig.subplots(
+                2,
+                1,
+                sharex=True,
+                gridspec_kw={"height_ratios": [fig.get_figheight() - strip - 0.35, strip]},
+            )
+        else:
+            ax, axr = fig.subplots(), None
+        x = xvals(t, dates)
+        pl, ph = sel("prediction", band, q_lo), sel("prediction", band, q_hi)
+        cl, ch = sel("curve", band, q_lo), sel("curve", band, q_hi)
+        med = sel("curve", band, q_mid)
+        vals = [pl, ph, cl, ch, med]
+        if series is not None:
+            vals += [series.y] + ([series.lower, series.upper] if series.lower is not None else [])
+        if target is not None:
+            vals.append(np.array([target]))
+        scale = auto_yscale(yscale, *vals)
+        ax.set_yscale(scale)
+        freeze_ylim(ax, vals, log=scale == "log")
+        colour = style.model_style(band)["color"]
+        handles: list[Any] = []
+        labels: list[str] = []
+        unb = band_fill(ax, x, pl, ph, colour, 0.12, gid=f"prediction:{band}", zorder=1)
+        unb |= band_fill(ax, x, cl, ch, colour, 0.28, gid=f"band:{band}", zorder=2)
+        (mline,) = ax.plot(x, med, color=colour, linewidth=1.3, gid=f"curve:{band}", zorder=3)
+        title = model_title(band)
+        handles += [
+            mline,
+            Patch(color=colour, alpha=0.28, linewidth=0),
+            Patch(color=colour, alpha=0.12, linewidth=0),
+        ]
+        labels += [
+            f"{title}: median",
+            f"{level:.0%} band of the curve",
+            f"{level:.0%} band for new observations",
+        ]
+        if mixture and "bootstrap_mixture" in model_names and band != "bootstrap_mixture":
+            st = style.model_style("bootstrap_mixture")
+            for q in (q_lo, q_hi):
+                yv = sel("prediction", "bootstrap_mixture", q)
+                (ml,) = ax.plot(
+                    x,
+                    yv,
+                    color=st["color"],
+                    linestyle=st["linestyle"],
+                    linewidth=0.8,
+                    gid="mixture",
+                    scaley=False,
+                    zorder=3,
+                )
+            handles.append(ml)
+            labels.append(f"bootstrap mixture: {level:.0%} band for new observations")
+        for m in models:
+            st = style.model_style(m)
+            (ln,) = ax.plot(
+                x,
+                sel("curve", m, q_mid),
+                color=st["color"],
+                linestyle=st["linestyle"],
+                linewidth=0.9,
+                gid=f"curve:{m}",
+                scaley=False,
+                zorder=3,
+            )
+            handles.append(ln)
+            labels.append(f"{model_title(m)}: median")
+        if series is not None:
+            cont = draw_data(ax, series, dates)
+            handles.insert(0, cont)
+            labels.insert(0, cont.get_label())
+            xl = xvals(series.t[-1], dates)[0]
+            ax.axvline(
+                xl,
+                color=style.GREY,
+                linewidth=0.5,
+                linestyle=(0, (2, 2)),
+                zorder=0,
+                gid="last-observation",
+            )
+            handles.append(Line2D([], [], color=style.GREY, linewidth=0.5, linestyle=(0, (2, 2))))
+            labels.append("last observation")
+        if target is not None:
+            ax.axhline(
+                target,
+                color=style.DATA_COLOUR,
+                linewidth=0.6,
+                linestyle=(0, (1, 1.5)),
+                gid="target",
+            )
+            handles.append(
+                Line2D([], [], color=style.DATA_COLOUR, linewidth=0.6, linestyle=(0, (1, 1.5)))
+            )
+            labels.append(f"target: {target:g} {units}".strip())
+        if unb:
+            handles.append(Patch(facecolor="white", edgecolor=colour, hatch="////", linewidth=0.5))
+            labels.append("band unbounded above (after a singularity)")
+        ax.set_ylabel(ylabel or units_label(units))
+        x0 = xvals(t_min, dates)[0]
+        x1 = xvals(x_right, dates)[0]
+        ax.set_xlim(x0, x1 + 0.02 * (x1 - x0))
+        if axr is not None:
+            _draw_reach(
+                axr,
+                rows,
+                dates,
+                x1 + 0.02 * (x1 - x0),
+                f"date it reaches {target:g} {units}".strip(),
+                short=not is_wide(width) if own else fig.get_figwidth() < 5,
+            )
+            time_axis(axr, dates)
+            ax.tick_params(labelbottom=False)
+            axr.set_xlim(ax.get_xlim())
+        else:
+            time_axis(ax, dates)
+        place_legend(ax, handles, labels, own)
+    return fig
+
+
+def _draw_reach(
+    ax: Axes,
+    rows: list[tuple[str, float | None, float | None, float | None]],
+    dates: bool,
+    x_edge: float,
+    title: str,
+    short: bool = False,
+) -> None:
+    """One row per model: the date ``target`` is reached, its interval, "never reached";
+    ``short`` labels rows by model name rather than title (narrow figures)."""
+    n = len(rows)
+    ys = np.arange(n)[::-1]
+    for y, (name, v, lo, hi) in zip(ys, rows, strict=True):
+        st = style.model_style(name)
+        c = st["color"]
+        if v is None:
+            ax.text(
+                0.01,
+                y,
+                "never reached",
+                transform=ax.get_yaxis_transform(),
+                va="center",
+                ha="left",
+                fontsize=6.5,
+                color=style.GREY,
+                gid=f"never:{name}",
+            )
+            continue
+        xv = xvals(v, dates)[0] if v is not None else math.nan
+        beyond = not math.isfinite(xv) or xv > x_edge
+        if lo is not None:
+            xlo = xvals(lo, dates)[0]
+            if hi is not None and xvals(hi, dates)[0] <= x_edge:
+                ax.plot(
+                    [xlo, xvals(hi, dates)[0]],
+                    [y, y],
+                    color=c,
+                    linewidth=1.2,
+                    gid=f"reach:{name}",
+                    solid_capstyle="butt",
+                )
+            else:
+                edge_arrow(ax, xlo, y, c, to="right")
+                if hi is not None:
+                    ax.text(
+                        1.0,
+                        y + 0.3,
+                        f"{hi:.1f}",
+                        transform=ax.get_yaxis_transform(),
+                        ha="right",
+                        va="bottom",
+                        fontsize=6,
+                        color=c,
+                    )
+        if beyond:
+            ax.text(
+                1.0,
+                y,
+                f"{v:.1f} ",
+                transform=ax.get_yaxis_transform(),
+                ha="right",
+                va="center",
+                fontsize=6.5,
+                color=c,
+                gid=f"reach-beyond:{name}",
+            )
+        else:
+            ax.plot(
+                [xv],
+                [y],
+                marker="o",
+                color=c,
+                markersize=3.5,
+                linestyle="none",
+                gid=f"reach-value:{name}",
+            )
+        if lo is None and hi is None:
+            ax.text(
+                xv, y + 0.3, "no interval", ha="center", va="bottom", fontsize=6, color=style.GREY
+            )
+    ax.set_yticks(
+        ys,
+        [
+            model_title(r[0]) if not short or r[0] in ("averaged", "bootstrap_mixture") else r[0]
+            for r in rows
+        ],
+    )
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.tick_params(axis="y", length=0)
+    ax.set_title(title, loc="left", fontsize=7, pad=3)
+
+
+_NOISE_UNITS = {"log": "ln units", "logit": "logit units", "additive": "data units"}
+
+
+_BT_COLUMNS = ("origin", "model", "covered", "interval_score", "crps", "error")
+
+
+def _bt_label(name: str) -> str:
+    if name == "naive":
+        return "naive: last local trend"
+    return model_title(name)
+
+
+def backtest(
+    bt: Any,
+    *,
+    score: str = "crps",
+    models: Sequence[str] | None = None,
+    fig: Figure | None = None,
+    width: str | float = "double",
+    height: float | None = None,
+) -> Figure:
+    """Backtest scores per model across forecast origins, with the naive baseline.
+
+    One row per forecast (the models, the two model averages and the naive
+    last-local-trend baseline, whose row is shaded), best on top, in three panels:
+
+    - **score** (``crps`` or ``interval_score``, noise space, lower is better): a bar
+      to the mean over every scored point (the ranking of :meth:`Backtest.summary`),
+      a tick at the median, and a dot per origin (the mean of that origin's points);
+      a dotted line at the baseline's mean carries it across the rows;
+    - **coverage**: the share of later observations inside the ``level`` band (bar)
+      and per origin (dots), against the nominal level (dashed);
+    - **error of the median** (median forecast minus observation, noise space): the
+      mean error (bar from zero, the bias) and per origin (dots).
+
+    Values past the axes (an infinite score after a forecast singularity, or an
+    absurd one) are triangles on the edge, never dropped; the legend says which.
+    A forecast scored at fewer origins than the others shows ``(k/N)`` after its name.
+
+    Parameters
+    ----------
+    bt : lsi.backtest.Backtest
+        From :func:`lsi.backtest.backtest`.
+    score : {"crps", "interval_score"}
+    models : list of str, optional
+        Forecasts to show (default all, in the order of the mean score).
+    fig : Figure, optional
+    width, height
+        As in :func:`fit`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import pandas as pd
+
+    df = getattr(bt, "scores", None)
+    if not isinstance(df, pd.DataFrame) or not hasattr(bt, "level"):
+        raise ParameterValueError(
+            f"backtest needs the result of lsi.backtest.backtest(...); got {type(bt).__name__}"
+        )
+    if score not in ("crps", "interval_score"):
+        raise ParameterValueError(f"score = {score!r}; use 'crps' or 'interval_score'")
+    if df.empty:
+        raise ParameterValueError("the backtest scored no forecast (see its skipped list)")
+    missing = [c for c in _BT_COLUMNS if c not in df.columns]
+    if missing:
+        raise ParameterValueError(f"the backtest's scores lack columns {missing}")
+    level = float(bt.level)
+    noise = str(getattr(bt, "noise", ""))
+    units = _NOISE_UNITS.get(noise, "noise space")
+    n_orig = int(df["origin"].nunique())
+    g = df.groupby("model", sort=False)
+    with np.errstate(invalid="ignore"):
+        summ = pd.DataFrame(
+            {
+                "mean": g[score].mean(),
+                "median": g[score].median(),
+                "coverage": g["covered"].mean(),
+                "bias": g["error"].mean(),
+                "origins": g["origin"].nunique(),
+            }
+        )
+        per = df.groupby(["model", "origin"], sort=False).agg(
+            s=(score, "mean"), cov=("covered", "mean"), err=("error", "mean")
+        )
+    order = list(summ.sort_values(["mean", "median"], kind="stable").index.astype(str))
+    if models is not None:
+        for m in models:
+            if m not in order:
+                raise UnknownModelError(
+                    f"no backtest scores of {m!r}; scored: {', '.join(order)}"
+                )
+        order = [m for m in order if m in set(models)]
+    n = len(order)
+    ypos = {m: float(n - 1 - i) for i, m in enumerate(order)}
+
+    # score axis: log when the finite values span a decade or more; capped so a few absurd
+    # values do not squeeze the rest (those go to the edge)
+    finite = np.concatenate(
+        [
+            summ.loc[order, ["mean", "median"]].to_numpy(float).ravel(),
+            per.loc[order, "s"].to_numpy(float) if len(per) else np.array([]),
+        ]
+    )
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    ref = float(summ.loc["naive", "median"]) if "naive" in summ.index else math.nan
+    if not (math.isfinite(ref) and ref > 0):
+        meds = summ.loc[order, "median"].to_numpy(float)
+        meds = meds[np.isfinite(meds) & (meds > 0)]
+        ref = float(np.median(meds)) if meds.size else 1.0
+    if finite.size:
+        s_hi = min(float(finite.max()), 30.0 * ref) * 1.3
+        s_lo = float(finite[finite <= s_hi].min()) / 1.4
+    else:
+        s_lo, s_hi = 0.1 * ref, 10.0 * ref
+    s_log = s_hi / s_lo >= 10
+    if not s_log:
+        s_lo = 0.0
+    errs = np.concatenate([summ.loc[order, "bias"].to_numpy(float), per["err"].to_numpy(float)])
+    errs = errs[np.isfinite(errs)]
+    if errs.size:
+        typical = float(np.median(np.abs(errs))) or 1.0
+        e_lim = min(float(np.abs(errs).max()), 5.0 * typical) * 1.15
+    else:
+        e_lim = 1.0
+    e_lim = e_lim or 1.0
+
+    with style.context():
+        own = fig is None
+        wide = is_wide(width) if own else fig.get_figwidth() > 5
+        if fig is None:
+            fig = new_figure(width, height, (0.75 + 0.21 * n) * (1 if wide else 2))
+        if wide:
+            axs, axc, axe = fig.subplots(
+                1, 3, sharey=True, gridspec_kw={"width_ratios": [1.35, 1, 1]}
+            )
+        else:  # one column: the score across the top, coverage and error below it
+            gs = fig.add_gridspec(2, 2, width_ratios=[1, 1.3])
+            axs = fig.add_subplot(gs[0, :])
+            axc = fig.add_subplot(gs[1, 0], sharey=axs)
+            axe = fig.add_subplot(gs[1, 1], sharey=axs)
+        beyond: dict[str, list[float]] = {}
+        for m in order:
+            y = ypos[m]
+            st = style.model_style(m)
+            c = style.GREY if m == "naive" else st["color"]
+            if m == "naive":
+                for a in (axs, axc, axe):
+                    a.axhspan(y - 0.5, y + 0.5, color=style.LIGHT_GREY, alpha=0.45,
+                              linewidth=0, zorder=0, gid="naive-row")
+            row = summ.loc[m]
+            pts = per.loc[m] if m in per.index.get_level_values(0) else None
+            # score
+            mean = float(row["mean"])
+            shown = min(mean, s_hi) if not math.isnan(mean) else math.nan
+            if math.isfinite(shown) or math.isinf(mean):
+                axs.barh(
+                    y,
+                    (s_hi if math.isinf(mean) else shown) - (s_lo if s_log else 0.0),
+                    left=s_lo if s_log else 0.0,
+                    height=0.56,
+                    color=c,
+                    alpha=0.35,
+                    linewidth=0,
+                    hatch="////" if mean > s_hi else None,
+                    gid=f"score:{m}",
+                )
+            med = float(row["median"])
+            if math.isfinite(med) and s_lo <= med <= s_hi:
+                axs.plot([med, med], [y - 0.28, y + 0.28], color=style.DATA_COLOUR,
+                         linewidth=1.2, solid_capstyle="butt", gid=f"median:{m}", zorder=4)
+            if pts is not None:
+                sv = pts["s"].to_numpy(float)
+                inside = np.isfinite(sv) & (sv >= s_lo) & (sv <= s_hi)
+                axs.plot(sv[inside], np.full(int(inside.sum()), y), "o", color=c,
+                         markersize=2.6, markeredgewidth=0, linestyle="none", zorder=3,
+                         gid=f"origin-score:{m}")
+                over = edge_marks(axs, sv[~inside], y, s_lo, s_hi, c, f"beyond:{m}")
+                if not (math.isnan(med) or s_lo <= med <= s_hi):
+                    over += edge_marks(axs, np.array([med]), y, s_lo, s_hi, style.DATA_COLOUR,
+                                        f"beyond:{m}")
+                if over:
+                    beyond.setdefault(m, []).extend(over)
+            # coverage
+            axc.barh(y, float(row["coverage"]), height=0.56, color=c, alpha=0.35,
+                     linewidth=0, gid=f"coverage:{m}")
+            if pts is not None:
+                axc.plot(pts["cov"].to_numpy(float), np.full(len(pts), y), "o", color=c,
+                         markersize=2.6, markeredgewidth=0, linestyle="none", zorder=3,
+                         gid=f"origin-coverage:{m}")
+            # error of the median
+            b = float(row["bias"])
+            if math.isfinite(b):
+                axe.barh(y, max(-e_lim, min(b, e_lim)), height=0.56, color=c, alpha=0.35,
+                         linewidth=0, gid=f"bias:{m}")
+            if pts is not None:
+                ev = pts["err"].to_numpy(float)
+                inside = np.isfinite(ev) & (np.abs(ev) <= e_lim)
+                axe.plot(ev[inside], np.full(int(inside.sum()), y), "o", color=c,
+                         markersize=2.6, markeredgewidth=0, linestyle="none", zorder=3,
+                         gid=f"origin-error:{m}")
+                over = edge_marks(axe, ev[~inside], y, -e_lim, e_lim, c, f"beyond:{m}")
+                if over:
+                    beyond.setdefault(m, []).extend(over)
+        if "naive" in summ.index and "naive" in order:
+            nv = float(summ.loc["naive", "mean"])
+            if math.isfinite(nv) and s_lo <= nv <= s_hi:
+                axs.axvline(nv, color=style.GREY, linewidth=0.6, linestyle=(0, (1, 1.5)),
+                            zorder=1, gid="baseline")
+        names = []
+        for m in order:
+            k = int(summ.loc[m, "origins"])
+            short = m if m not in ("averaged", "bootstrap_mixture") else model_title(m)
+            names.append(
+                (_bt_label(m) if wide else short) + (f" ({k}/{n_orig})" if k < n_orig else "")
+            )
+        axs.set_yticks([ypos[m] for m in order], names)
+        axs.tick_params(axis="y", length=0)
+        if not wide:
+            axc.tick_params(axis="y", labelleft=True)
+        axs.set_ylim(-0.6, n - 0.4)
+        if s_log:
+            axs.set_xscale("log")
+        axs.set_xlim(s_lo, s_hi)
+        what = "CRPS" if score == "crps" else "interval score"
+        axs.set_xlabel(f"{what} ({units})")
+        axs.set_title(f"{what}: lower is better", loc="left", fontsize=7, pad=3)
+        axc.axvline(level, color=style.DATA_COLOUR, linewidth=0.7, linestyle=(0, (4, 2)),
+                    gid="nominal")
+        axc.set_xlim(0, 1.02)
+        axc.set_xticks([0, 0.5, 1.0])
+        axc.set_xlabel(f"share inside\nthe {level:.0%} band")
+        axc.set_title("coverage", loc="left", fontsize=7, pad=3)
+        axe.axvline(0.0, color=style.GREY, linewidth=0.6, zorder=1)
+        axe.set_xlim(-e_lim, e_lim)
+        axe.xaxis.set_major_locator(mpl.ticker.MaxNLocator(5, symmetric=True))
+        axe.set_xlabel(f"median {'forecast ' if wide else ''}\u2212 observed\n({units})")
+        axe.set_title("error of the median", loc="left", fontsize=7, pad=3)
+        for a in (axc, axe):
+            a.tick_params(axis="y", left=False)
+        if not wide:
+            axe.tick_params(axis="y", labelleft=False)
+        handles: list[Any] = [
+            Patch(facecolor=style.GREY, alpha=0.35, linewidth=0),
+            Line2D([], [], color=style.DATA_COLOUR, linewidth=1.2),
+            Line2D([], [], marker="o", color=style.GREY, linestyle="none", markersize=2.6),
+            Line2D([], [], color=style.DATA_COLOUR, linewidth=0.7, linestyle=(0, (4, 2))),
+        ]
+        labels = [
+            "all scored points: mean (bar; coverage: share)",
+            "median score",
+            f"one forecast origin (mean of its points; {n_orig} origins)",
+            f"nominal coverage {level:.0%}",
+        ]
+        if "naive" in order:
+            handles.append(Patch(facecolor=style.LIGHT_GREY, alpha=0.45, linewidth=0))
+            labels.append("naive baseline (its mean score dotted)")
+        if beyond:
+            handles.append(
+                Line2D([], [], marker=">", color=style.GREY, linestyle="none", markersize=4)
+            )
+
+            def worst(v: list[float]) -> str:
+                big = max(v, key=abs)
+                return "inf" if math.isinf(big) else f"up to {big:.2g}"
+
+            labels.append(
+                "beyond the axis: "
+                + "; ".join(f"{_bt_label(m)} ({worst(v)})" for m, v in beyond.items())
+            )
+        if any(int(summ.loc[m, "origins"]) < n_orig for m in order):
+            handles.append(note_handle())
+            labels.append(f"(k/{n_orig}): scored at k origins (see Backtest.skipped)")
+        place_legend(axe, handles, labels, own)
+    return fig
