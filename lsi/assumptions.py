@@ -209,11 +209,15 @@ class AssumptionReport:
 
     def summary(self) -> str:
         """Plain-text report."""
-        return _render(self, markdown=False)
+        from .summary import assumptions_text
+
+        return assumptions_text(self)
 
     def to_markdown(self) -> str:
         """Markdown report (tables)."""
-        return _render(self, markdown=True)
+        from .summary import assumptions_markdown
+
+        return assumptions_markdown(self)
 
     def __str__(self) -> str:
         return self.summary()
@@ -229,124 +233,6 @@ def _clean(obj: Any) -> Any:
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     return obj
-
-
-def _fmt_t(x: float | None) -> str:
-    return "-" if x is None or not np.isfinite(x) else f"{x:.2f}"
-
-
-def _render(rep: AssumptionReport, markdown: bool) -> str:
-    h = "## " if markdown else ""
-    lines = []
-    title = f"Which assumption of recursive self-improvement fails first? ({rep.series_name})"
-    lines += [("# " if markdown else "") + title, ""]
-    lines += [f"**Verdict.** {rep.verdict}" if markdown else f"Verdict: {rep.verdict}", ""]
-    th = rep.thresholds
-    lines.append(
-        f"Thresholds: kappa_min = {th.kappa_min}, rho_min = {th.rho_min}, eta_min = {th.eta_min}; "
-        f"horizon {rep.horizon:.1f}; noise model {rep.noise}; {rep.uncertainty}."
-    )
-    lines.append("")
-    lines.append(h + "Probability that each assumption fails first")
-    lines.append("")
-    keys = list(FAILURES)
-    if markdown:
-        lines.append("| source | " + " | ".join(keys) + " |")
-        lines.append("|---|" + "---:|" * len(keys))
-        lines.append("| Akaike weights | " + " | ".join(f"{rep.probabilities[k]:.3f}" for k in keys) + " |")
-        if rep.bootstrap_probabilities is not None:
-            lines.append(
-                f"| bootstrap ({rep.n_boot} refits) | "
-                + " | ".join(f"{rep.bootstrap_probabilities[k]:.3f}" for k in keys)
-                + " |"
-            )
-    else:
-        lines.append(f"{'':<28}" + "".join(f"{k:>15}" for k in keys))
-        lines.append(f"{'Akaike weights':<28}" + "".join(f"{rep.probabilities[k]:>15.3f}" for k in keys))
-        if rep.bootstrap_probabilities is not None:
-            lines.append(
-                f"{f'bootstrap ({rep.n_boot} refits)':<28}"
-                + "".join(f"{rep.bootstrap_probabilities[k]:>15.3f}" for k in keys)
-            )
-    lines.append("")
-    lines.append(h + "Models")
-    lines.append("")
-    cols = [
-        "model",
-        "weight",
-        "first failure",
-        "when",
-        f"C there ({rep.units})" if rep.units else "C there",
-        "singularity",
-        "r",
-        "rho(t0)",
-    ]
-    rows = []
-    for m in sorted(rep.models, key=lambda m: -m["weight"]):
-        rows.append(
-            [
-                m["name"],
-                f"{m['weight']:.3f}",
-                m["first_failure"],
-                _fmt_t(m["failure_time"]),
-                "-" if m["failure_level"] is None else f"{m['failure_level']:.3g}",
-                _fmt_t(m["singularity_time"]),
-                "-" if m["r"] is None else ("inf" if m["r"] == math.inf else f"{m['r']:.2f}"),
-                "-" if m["rho0"] is None else f"{m['rho0']:.3f}",
-            ]
-        )
-    lines += _table(cols, rows, markdown)
-    if rep.failure_times:
-        lines.append("")
-        lines.append(h + "When (bootstrap replicates with each outcome)")
-        lines.append("")
-        rows = []
-        for k, d in rep.failure_times.items():
-            rows.append(
-                [
-                    k,
-                    f"{d['share']:.3f}",
-                    f"{_fmt_t(d['time_q05'])} / {_fmt_t(d['time_q50'])} / {_fmt_t(d['time_q95'])}",
-                    f"{d['level_q50']:.3g}" if d.get("level_q50") is not None else "-",
-                ]
-            )
-        lines += _table(["outcome", "share", "time 5% / 50% / 95%", "median C there"], rows, markdown)
-    acc = rep.data.get("acceleration")
-    if acc:
-        lines.append("")
-        lines.append(h + "The data themselves")
-        lines.append("")
-        lines.append(
-            f"Growth rate of ln C changes by {acc['value']:+.3f} per year [{acc['lower']:+.3f}, {acc['upper']:+.3f}] "
-            f"(quadratic in time): doubling times are {acc['doubling_times']}."
-        )
-        dts = rep.data.get("doubling_times", [])
-        if dts:
-
-            def d(x):
-                return "unbounded" if x is None else f"{365.25 * x:.0f}"
-
-            parts = [f"{e['t']:.1f}: {d(e['value'])} [{d(e['lower'])}, {d(e['upper'])}]" for e in dts]
-            lines.append(
-                f"Local doubling times (days, windows of {rep.data['window']} points): " + "; ".join(parts) + "."
-            )
-    if rep.notes:
-        lines.append("")
-        lines.append(h + "Notes")
-        lines.append("")
-        lines += [f"- {n}" for n in rep.notes]
-    return "\n".join(lines)
-
-
-def _table(cols: list[str], rows: list[list[str]], markdown: bool) -> list[str]:
-    if markdown:
-        out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-        out += ["| " + " | ".join(r) + " |" for r in rows]
-        return out
-    widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(cols)]
-    out = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))]
-    out += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
-    return out
 
 
 def _model_row(r, fa: dict[str, np.ndarray], noise) -> dict[str, Any]:

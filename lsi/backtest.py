@@ -161,38 +161,9 @@ class Backtest:
 
     def text(self) -> str:
         """The summary as a readable table."""
-        s = self.summary()
-        lines = [
-            f"{self.series}: backtest at {len(self.origins)} origins "
-            f"({', '.join(f'{o:.2f}' for o in self.origins)}), noise = {self.noise}, "
-            f"scores in the noise space, {self.level:.0%} bands",
-            "",
-            f"{'model':<18} {'n':>4} {'coverage':>9} {'int.score':>10} {'CRPS':>9} {'CRPS med':>9} "
-            f"{'log score':>10} {'MAE':>8} {'bias':>8}",
-        ]
+        from .summary import backtest_text
 
-        def f(x: float, w: int, d: int = 3) -> str:
-            if np.isnan(x):
-                return f"{'-':>{w}}"
-            if not np.isfinite(x):
-                return f"{('inf' if x > 0 else '-inf'):>{w}}"
-            return f"{x:>{w}.{d}f}" if abs(x) < 1e4 else f"{x:>{w}.2e}"
-
-        for name, r in s.iterrows():
-            lines.append(
-                f"{name:<18} {int(r['n']):>4} {f(r['coverage'], 9, 2)} {f(r['interval_score'], 10)} "
-                f"{f(r['crps'], 9)} {f(r['crps_median'], 9)} {f(r['log_score'], 10)} {f(r['mae'], 8)} "
-                f"{f(r['bias'], 8)}"
-            )
-        if self.skipped:
-            lines += ["", "skipped:"]
-            lines += [f"  - {d['model']} at {d['origin']:.2f}: {d['reason']}" for d in self.skipped]
-        lines += [
-            "",
-            "lower is better except log score and coverage (nominal "
-            f"{self.level:.0%}); inf: a model forecast a singularity before a scored point",
-        ]
-        return "\n".join(lines)
+        return backtest_text(self)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (the ``lsi backtest --json`` object)."""

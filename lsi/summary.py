@@ -1,20 +1,57 @@
-"""Every text, Markdown and table rendering of lsi results lives here."""
+"""Every text, Markdown and HTML rendering of lsi results lives here.
+
+The functions render objects handed to them (fit results and collections, the
+assumption report, backtests, forecasts, sweeps) by their attributes alone: this
+module imports no lsi module above it, so every module can render through it.
+pandas, markdown-it-py and Jinja2 load inside the functions that need them.
+
+Plain text goes to a terminal as is.  In Markdown, every string that comes from the
+user (series name, units, model names) passes through :func:`md_escape`, and the
+HTML document is made from that Markdown by markdown-it-py (raw HTML off) inside a
+Jinja2 page with autoescaping and a Content-Security-Policy that loads nothing from
+the network.
+"""
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
 import math
-from typing import TYPE_CHECKING
-
-import pandas as pd
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .fitting import FitCollection, FitResult
+    import pandas as pd
 
-__all__ = ["fits_table", "fits_text", "fit_result_text", "format_value"]
+    from .assumptions import AssumptionReport
+    from .backtest import Backtest
+    from .results import FitCollection, FitResult
+
+__all__ = [
+    "format_value",
+    "fits_table",
+    "fits_text",
+    "fit_result_text",
+    "assumptions_text",
+    "assumptions_markdown",
+    "backtest_text",
+    "forecast_text",
+    "sweep_text",
+    "sobol_text",
+    "datasets_text",
+    "md_escape",
+    "md_table",
+    "report_markdown",
+    "report_html",
+    "REPORT_CSP",
+]
 
 DAYS = 365.25
 
 
+# ---------------------------------------------------------------- fit results
 def format_value(value: float | None, stderr: float | None = None, identifiable: bool = True) -> str:
     """``value ± stderr`` with sensible digits; ``n.i.`` marks a non-identifiable parameter."""
     if value is None or not math.isfinite(value):
@@ -33,6 +70,8 @@ def format_value(value: float | None, stderr: float | None = None, identifiable:
 def fits_table(fits: FitCollection) -> pd.DataFrame:
     """One row per model: status, AICc, delta AICc, BIC, weight, doubling time (days) and
     singularity date with intervals, and the parameters."""
+    import pandas as pd
+
     rows = []
     best = min((r.aicc for r in fits.values() if r.converged), default=math.nan)
     for r in fits.values():
@@ -125,3 +164,442 @@ def fit_result_text(r: FitResult) -> str:
     if not r.identifiable:
         lines.append(f"  NOT IDENTIFIABLE: {'; '.join(r.issues)}")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- Markdown escaping
+#: characters that start inline Markdown (or HTML) wherever they stand
+_MD_ALWAYS = frozenset("\\`*[]<>&|~$#")
+_MD_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
+
+
+def md_escape(text: Any) -> str:
+    """A user-supplied string as literal Markdown text, for one line or one table cell.
+
+    Line breaks become spaces (a string cannot start a block of its own), and the
+    characters that open inline Markdown or raw HTML (``\\ ` * [ ] < > & | ~ $ #``) are
+    backslash-escaped, as is ``_`` unless it joins two letters or digits (``metr_horizons``
+    stays as it is: CommonMark never reads an underscore inside a word as emphasis).
+
+    Examples
+    --------
+    >>> md_escape("# x <img src=http://x>")
+    '\\\\# x \\\\<img src=http://x\\\\>'
+    >>> md_escape("metr_horizons")
+    'metr_horizons'
+    """
+    s = _MD_BREAKS.sub(" ", str(text))
+    out = []
+    for i, ch in enumerate(s):
+        if ch in _MD_ALWAYS:
+            out.append("\\" + ch)
+        elif ch == "_":
+            inside = 0 < i < len(s) - 1 and s[i - 1].isalnum() and s[i + 1].isalnum()
+            out.append("_" if inside else "\\_")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def md_table(df: pd.DataFrame) -> str:
+    """A DataFrame (its index as the first column) as a Markdown table; floats to 4
+    significant digits, NaN as ``-``, text cells escaped."""
+    df = df.reset_index()
+    cols = [md_escape(c) for c in df.columns]
+
+    def cell(v: Any) -> str:
+        if isinstance(v, float):
+            return "-" if v != v else f"{v:.4g}"
+        if isinstance(v, str):
+            return md_escape(v)
+        return str(v)
+
+    rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    rows += ["| " + " | ".join(cell(v) for v in r) + " |" for r in df.itertuples(index=False)]
+    return "\n".join(rows)
+
+
+# ---------------------------------------------------------------- the assumption report
+def _fmt_t(x: float | None) -> str:
+    return "-" if x is None or not math.isfinite(x) else f"{x:.2f}"
+
+
+def assumptions_text(rep: AssumptionReport) -> str:
+    """The assumption report as plain text (:meth:`AssumptionReport.summary`)."""
+    return _render(rep, markdown=False)
+
+
+def assumptions_markdown(rep: AssumptionReport) -> str:
+    """The assumption report as Markdown with tables (:meth:`AssumptionReport.to_markdown`)."""
+    return _render(rep, markdown=True)
+
+
+def _render(rep: AssumptionReport, markdown: bool) -> str:
+    h = "## " if markdown else ""
+
+    def user(text: Any) -> str:  # a user-supplied string, escaped in Markdown
+        return md_escape(text) if markdown else str(text)
+
+    lines = []
+    title = f"Which assumption of recursive self-improvement fails first? ({user(rep.series_name)})"
+    lines += [("# " if markdown else "") + title, ""]
+    lines += [f"**Verdict.** {rep.verdict}" if markdown else f"Verdict: {rep.verdict}", ""]
+    th = rep.thresholds
+    lines.append(
+        f"Thresholds: kappa_min = {th.kappa_min}, rho_min = {th.rho_min}, eta_min = {th.eta_min}; "
+        f"horizon {rep.horizon:.1f}; noise model {rep.noise}; {rep.uncertainty}."
+    )
+    lines.append("")
+    lines.append(h + "Probability that each assumption fails first")
+    lines.append("")
+    keys = list(rep.probabilities)  # the outcomes, in lsi.diagnostics.FAILURES order
+    if markdown:
+        lines.append("| source | " + " | ".join(keys) + " |")
+        lines.append("|---|" + "---:|" * len(keys))
+        lines.append("| Akaike weights | " + " | ".join(f"{rep.probabilities[k]:.3f}" for k in keys) + " |")
+        if rep.bootstrap_probabilities is not None:
+            lines.append(
+                f"| bootstrap ({rep.n_boot} refits) | "
+                + " | ".join(f"{rep.bootstrap_probabilities[k]:.3f}" for k in keys)
+                + " |"
+            )
+    else:
+        lines.append(f"{'':<28}" + "".join(f"{k:>15}" for k in keys))
+        lines.append(f"{'Akaike weights':<28}" + "".join(f"{rep.probabilities[k]:>15.3f}" for k in keys))
+        if rep.bootstrap_probabilities is not None:
+            lines.append(
+                f"{f'bootstrap ({rep.n_boot} refits)':<28}"
+                + "".join(f"{rep.bootstrap_probabilities[k]:>15.3f}" for k in keys)
+            )
+    lines.append("")
+    lines.append(h + "Models")
+    lines.append("")
+    cols = [
+        "model",
+        "weight",
+        "first failure",
+        "when",
+        f"C there ({user(rep.units)})" if rep.units else "C there",
+        "singularity",
+        "r",
+        "rho(t0)",
+    ]
+    rows = []
+    for m in sorted(rep.models, key=lambda m: -m["weight"]):
+        rows.append(
+            [
+                user(m["name"]),
+                f"{m['weight']:.3f}",
+                m["first_failure"],
+                _fmt_t(m["failure_time"]),
+                "-" if m["failure_level"] is None else f"{m['failure_level']:.3g}",
+                _fmt_t(m["singularity_time"]),
+                "-" if m["r"] is None else ("inf" if m["r"] == math.inf else f"{m['r']:.2f}"),
+                "-" if m["rho0"] is None else f"{m['rho0']:.3f}",
+            ]
+        )
+    lines += _table(cols, rows, markdown)
+    if rep.failure_times:
+        lines.append("")
+        lines.append(h + "When (bootstrap replicates with each outcome)")
+        lines.append("")
+        rows = []
+        for k, d in rep.failure_times.items():
+            rows.append(
+                [
+                    k,
+                    f"{d['share']:.3f}",
+                    f"{_fmt_t(d['time_q05'])} / {_fmt_t(d['time_q50'])} / {_fmt_t(d['time_q95'])}",
+                    f"{d['level_q50']:.3g}" if d.get("level_q50") is not None else "-",
+                ]
+            )
+        lines += _table(["outcome", "share", "time 5% / 50% / 95%", "median C there"], rows, markdown)
+    acc = rep.data.get("acceleration")
+    if acc:
+        lines.append("")
+        lines.append(h + "The data themselves")
+        lines.append("")
+        lines.append(
+            f"Growth rate of ln C changes by {acc['value']:+.3f} per year [{acc['lower']:+.3f}, {acc['upper']:+.3f}] "
+            f"(quadratic in time): doubling times are {acc['doubling_times']}."
+        )
+        dts = rep.data.get("doubling_times", [])
+        if dts:
+
+            def d(x):
+                return "unbounded" if x is None else f"{365.25 * x:.0f}"
+
+            parts = [f"{e['t']:.1f}: {d(e['value'])} [{d(e['lower'])}, {d(e['upper'])}]" for e in dts]
+            lines.append(
+                f"Local doubling times (days, windows of {rep.data['window']} points): " + "; ".join(parts) + "."
+            )
+    if rep.notes:
+        lines.append("")
+        lines.append(h + "Notes")
+        lines.append("")
+        lines += [f"- {n}" for n in rep.notes]
+    return "\n".join(lines)
+
+
+def _table(cols: list[str], rows: list[list[str]], markdown: bool) -> list[str]:
+    if markdown:
+        out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        out += ["| " + " | ".join(r) + " |" for r in rows]
+        return out
+    widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(cols)]
+    out = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))]
+    out += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
+    return out
+
+
+# ---------------------------------------------------------------- the report document
+#: the files the report writes beside report.md, and what each holds
+_NUMBERS = (
+    ("report.json", "everything above, machine-readable"),
+    ("models.csv", "per model weight, first failure, crossing times, singularity"),
+    ("comparison.csv", "the model comparison with parameters"),
+    ("doubling_times.csv", "local doubling times along the data"),
+    ("probabilities.csv", "probability each assumption fails first"),
+)
+
+
+def report_markdown(
+    rep: AssumptionReport, comparison: pd.DataFrame, figures: Sequence[tuple[str, str]] = ()
+) -> str:
+    """The report document in Markdown: the assumption report, the model comparison
+    table, the figures (``(caption, file name)`` pairs) and the files with the numbers."""
+    md = assumptions_markdown(rep)
+    md += "\n\n## Model comparison\n\n" + md_table(comparison)
+    if figures:
+        md += "\n\n## Figures\n\n" + "\n\n".join(f"![{md_escape(cap)}]({fn})" for cap, fn in figures)
+    md += "\n\n## Numbers behind the report\n\n" + "".join(f"- `{fn}`: {what}\n" for fn, what in _NUMBERS)
+    return md
+
+
+_CSS = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.45; }
+table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.92rem; }
+th, td { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: left; }
+td:not(:first-child) { font-variant-numeric: tabular-nums; }
+th.align-right, td.align-right { text-align: right; }
+th.align-center, td.align-center { text-align: center; }
+th { background: #f2f2f2; }
+figure { margin: 0.6rem 0; }
+img { max-width: 100%; margin: 0.6rem 0; }
+code { background: #f4f4f4; padding: 0 0.2rem; }
+"""
+
+
+def _csp(css: str) -> str:
+    digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
+    return (
+        "default-src 'none'; img-src 'self' file:; "
+        f"style-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
+    )
+
+
+#: the Content-Security-Policy of report.html: no script, nothing from the network, images
+#: from the report's own folder, and the one inline style sheet (by its hash)
+REPORT_CSP = _csp(_CSS)
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{{ csp }}">
+<meta name="referrer" content="no-referrer">
+<title>{{ title }}</title>
+<style>{{ css }}</style>
+</head>
+<body>
+{{ body }}
+</body>
+</html>
+"""
+
+
+def _is_local(src: str) -> bool:
+    """True for a relative path inside the report's folder (no scheme, host or root)."""
+    return bool(src) and not re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*:|/|\\)", src) and ".." not in src.split("/")
+
+
+def _report_rules(state: Any) -> None:
+    """markdown-it core rule: a paragraph holding one local image becomes a figure with
+    its caption; remote images are dropped to their text; table alignment becomes a
+    class (the CSP allows no inline style attribute)."""
+    tokens = state.tokens
+    for i, tok in enumerate(tokens):
+        if tok.type in ("th_open", "td_open"):
+            style = tok.attrs.pop("style", None)
+            if isinstance(style, str) and style.startswith("text-align:"):
+                tok.attrSet("class", "align-" + style.split(":", 1)[1].strip())
+        if tok.type != "inline" or not tok.children:
+            continue
+        for child in tok.children:
+            if child.type == "image" and not _is_local(str(child.attrGet("src") or "")):
+                child.type, child.tag, child.content, child.children, child.attrs = "text", "", child.content, None, {}
+        kids = tok.children
+        if (
+            len(kids) == 1
+            and kids[0].type == "image"
+            and 0 < i < len(tokens) - 1
+            and tokens[i - 1].type == "paragraph_open"
+            and tokens[i + 1].type == "paragraph_close"
+        ):
+            tokens[i - 1].tag = tokens[i + 1].tag = "figure"
+            kids[0].meta["figure"] = True
+
+
+def _render_image(self: Any, tokens: Sequence[Any], idx: int, options: Any, env: Any) -> str:
+    from markdown_it.common.utils import escapeHtml
+
+    tok = tokens[idx]
+    alt = self.renderInlineAsText(tok.children or [], options, env)
+    img = f'<img src="{escapeHtml(str(tok.attrGet("src")))}" alt="{escapeHtml(alt)}">'
+    if tok.meta.get("figure"):
+        img += f"<figcaption>{escapeHtml(alt)}</figcaption>"
+    return img
+
+
+@functools.lru_cache(maxsize=1)
+def _markdown_parser() -> Any:
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+    md.core.ruler.push("lsi_report", _report_rules)
+    md.add_render_rule("image", _render_image)
+    return md
+
+
+def report_html(markdown: str, title: str = "lsi report") -> str:
+    """The report page: ``markdown`` rendered by markdown-it-py with raw HTML off (every
+    ``<``, ``&`` and quote in the text is escaped), inside a Jinja2 page with autoescaping
+    and a Content-Security-Policy (:data:`REPORT_CSP`) that runs no script and loads
+    nothing from the network."""
+    import jinja2
+    from markupsafe import Markup
+
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    body = _markdown_parser().render(markdown)
+    page = env.from_string(_PAGE)
+    # the policy and the style sheet are this module's constants; the title is escaped
+    return page.render(csp=Markup(REPORT_CSP), title=title, css=Markup(_CSS), body=Markup(body))
+
+
+# ---------------------------------------------------------------- backtests
+def backtest_text(bt: Backtest) -> str:
+    """A backtest's summary as a readable table (:meth:`Backtest.text`)."""
+    s = bt.summary()
+    lines = [
+        f"{bt.series}: backtest at {len(bt.origins)} origins "
+        f"({', '.join(f'{o:.2f}' for o in bt.origins)}), noise = {bt.noise}, "
+        f"scores in the noise space, {bt.level:.0%} bands",
+        "",
+        f"{'model':<18} {'n':>4} {'coverage':>9} {'int.score':>10} {'CRPS':>9} {'CRPS med':>9} "
+        f"{'log score':>10} {'MAE':>8} {'bias':>8}",
+    ]
+
+    def f(x: float, w: int, d: int = 3) -> str:
+        if math.isnan(x):
+            return f"{'-':>{w}}"
+        if math.isinf(x):
+            return f"{('inf' if x > 0 else '-inf'):>{w}}"
+        return f"{x:>{w}.{d}f}" if abs(x) < 1e4 else f"{x:>{w}.2e}"
+
+    for name, r in s.iterrows():
+        lines.append(
+            f"{name:<18} {int(r['n']):>4} {f(r['coverage'], 9, 2)} {f(r['interval_score'], 10)} "
+            f"{f(r['crps'], 9)} {f(r['crps_median'], 9)} {f(r['log_score'], 10)} {f(r['mae'], 8)} "
+            f"{f(r['bias'], 8)}"
+        )
+    if bt.skipped:
+        lines += ["", "skipped:"]
+        lines += [f"  - {d['model']} at {d['origin']:.2f}: {d['reason']}" for d in bt.skipped]
+    lines += [
+        "",
+        "lower is better except log score and coverage (nominal "
+        f"{bt.level:.0%}); inf: a model forecast a singularity before a scored point",
+    ]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- the command line's outputs
+def forecast_text(ds: Any, fits: FitCollection, reach: Mapping[str, Any] | None, level_reached: float | None) -> str:
+    """``lsi forecast``'s table: per model the median and band for a new observation at up
+    to five dates, then (with ``reach``) the dates each model reaches ``level_reached``.
+
+    ``ds`` is the Dataset of :meth:`FitCollection.forecast`; ``reach`` that of
+    :meth:`FitCollection.time_to_reach`.
+    """
+    import numpy as np
+
+    units = f" {ds.attrs['units']}" if ds.attrs.get("units") else ""
+    t = np.asarray(ds["time"].values, dtype=float)
+    last = float(ds.attrs["last_observation"])
+    end = float(t[-1])
+    cols = [c for c in np.arange(np.floor(last) + 1, end, 1.0)]
+    cols = cols[-4:] + [end]
+    picks = [int(np.argmin(np.abs(t - c))) for c in cols]
+    lo, mid, hi = (float(q) for q in ds["quantile"].values)
+
+    def g(x: float) -> str:
+        if np.isnan(x):
+            return "-"
+        return "inf" if not np.isfinite(x) else f"{x:.3g}"
+
+    lines = [
+        f"{ds.attrs['series']}: forecast to {end:.2f} (last observation {last:.2f}), noise = {ds.attrs['noise']}, "
+        f"median [{ds.attrs['level']:.0%} band for a new observation]{units}",
+        "",
+        f"{'model':<18} {'weight':>6}  " + "  ".join(f"{t[i]:>24.2f}" for i in picks),
+    ]
+    for m in [str(x) for x in ds["model"].values]:
+        p = ds["prediction"].sel(model=m)
+        cells = []
+        for i in picks:
+            a, b, c = (float(p.sel(quantile=q).values[i]) for q in (lo, mid, hi))
+            cells.append(f"{g(b) + ' [' + g(a) + ', ' + g(c) + ']':>24}")
+        w = f"{fits[m].weight:.3f}" if m in fits else "-"
+        flag = ""
+        if m in fits and not fits[m].converged:
+            flag = "  not converged: no bands"
+        elif m in ds["model"] and not bool(ds["parameter_uncertainty"].sel(model=m)):
+            flag = "  not identifiable: bands too narrow"
+        lines.append(f"{m:<18} {w:>6}  " + "  ".join(cells) + flag)
+    if reach is not None:
+        lines += ["", f"date of reaching {level_reached:.4g}{units} (value [{ds.attrs['level']:.0%} interval]; "
+                      "'unbounded': the interval reaches 'never'):"]
+        for m, r in reach.items():
+            if r["value"] is None:
+                lines.append(f"  {m:<18} {r['reason'] or 'never'}")
+                continue
+            if r["p_never"] is None:
+                lines.append(f"  {m:<18} {r['value']:.2f} (no interval: no bootstrap refit converged)")
+                continue
+            up = "unbounded" if r["upper"] is None else f"{r['upper']:.2f}"
+            low = "-" if r["lower"] is None else f"{r['lower']:.2f}"
+            lines.append(f"  {m:<18} {r['value']:.2f} [{low}, {up}]  P(never) = {r['p_never']:.2f}")
+    lines += ["", "inf: past the model's fitted singularity; '-': no band (no converged bootstrap refit)"]
+    if not bool(ds["parameter_uncertainty"].all()):
+        lines.append("not identifiable: the refits stay at the limiting case the data prefer, so the "
+                     "band shows the noise but little of the parameter uncertainty")
+    return "\n".join(lines)
+
+
+def sweep_text(n_cells: int, dims: Mapping[str, int], engine: str, counts: Mapping[str, int],
+               out: str | None = None) -> str:
+    """``lsi sweep``'s summary: the grid, then how many cells end in each first failure."""
+    lines = [f"{n_cells} cells over {', '.join(f'{d} ({n})' for d, n in dims.items())} (engine: {engine})"]
+    lines += [f"  {k:<15} {v:>10} ({v / max(n_cells, 1):.1%})" for k, v in counts.items()]
+    if out:
+        lines.append(f"wrote {out}")
+    return "\n".join(lines)
+
+
+def sobol_text(indices: pd.DataFrame) -> str:
+    """``lsi sweep --sobol``: the table of Sobol indices, three decimals."""
+    return indices.to_string(index=False, float_format=lambda x: f"{x:.3f}")
+
+
+def datasets_text(titles: Mapping[str, str]) -> str:
+    """``lsi datasets``: one line per shipped dataset, its name and title."""
+    return "\n".join(f"{name:<22} {title}" for name, title in titles.items())
