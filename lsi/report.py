@@ -1,91 +1,39 @@
 """The assumption report as a document: Markdown and HTML with figures and the numbers
-behind them (CSV and JSON), so a reader can check and re-plot everything."""
+behind them (CSV and JSON), so a reader can check and re-plot everything.
+
+This module draws and writes; the words, tables and the HTML page come from
+:mod:`lsi.summary` (:func:`~lsi.summary.report_markdown`, :func:`~lsi.summary.report_html`),
+which escapes every user-supplied string and gives ``report.html`` a Content-Security-Policy
+that runs no script and loads nothing from the network.
+"""
 
 from __future__ import annotations
 
-import html
 import os
-import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from .summary import report_html, report_markdown
 
-from .assumptions import AssumptionReport
-from .fitting import FitCollection
+if TYPE_CHECKING:  # pragma: no cover
+    from .assumptions import AssumptionReport
+    from .results import FitCollection
 
 __all__ = ["write_report", "markdown_to_html"]
 
-_CSS = """
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.45; }
-table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.92rem; }
-th, td { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: left; }
-td:not(:first-child) { font-variant-numeric: tabular-nums; }
-th { background: #f2f2f2; }
-img { max-width: 100%; margin: 0.6rem 0; }
-code { background: #f4f4f4; padding: 0 0.2rem; }
-"""
+#: the report page for a Markdown text (kept under its former name)
+markdown_to_html = report_html
 
-
-def _inline(text: str) -> str:
-    text = html.escape(text)
-    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
-    text = re.sub(r"`(.+?)`", r"<code>\1</code>", text)
-    return text
-
-
-def markdown_to_html(md: str, title: str = "lsi report") -> str:
-    """HTML for the small Markdown subset lsi writes (headings, paragraphs, tables, lists, images)."""
-    out = [
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"<style>{_CSS}</style></head><body>"
-    ]
-    lines = md.splitlines()
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if not line.strip():
-            i += 1
-            continue
-        m = re.match(r"^(#{1,6}) (.*)$", line)
-        if m:
-            n = len(m.group(1))
-            out.append(f"<h{n}>{_inline(m.group(2))}</h{n}>")
-            i += 1
-            continue
-        img = re.match(r"^!\[(.*?)\]\((.*?)\)$", line.strip())
-        if img:
-            out.append(
-                f"<figure><img src='{html.escape(img.group(2))}' alt='{html.escape(img.group(1))}'>"
-                f"<figcaption>{_inline(img.group(1))}</figcaption></figure>"
-            )
-            i += 1
-            continue
-        if line.startswith("|"):
-            rows = []
-            while i < len(lines) and lines[i].startswith("|"):
-                rows.append([c.strip() for c in lines[i].strip().strip("|").split("|")])
-                i += 1
-            header, body = rows[0], [r for r in rows[1:] if not all(re.fullmatch(r":?-+:?", c) for c in r)]
-            out.append(
-                "<table><thead><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in header) + "</tr></thead><tbody>"
-            )
-            out += ["<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>" for r in body]
-            out.append("</tbody></table>")
-            continue
-        if line.startswith("- "):
-            out.append("<ul>")
-            while i < len(lines) and lines[i].startswith("- "):
-                out.append(f"<li>{_inline(lines[i][2:])}</li>")
-                i += 1
-            out.append("</ul>")
-            continue
-        para = []
-        while i < len(lines) and lines[i].strip() and not re.match(r"^(#|\||- |!\[)", lines[i]):
-            para.append(lines[i])
-            i += 1
-        out.append(f"<p>{_inline(' '.join(para))}</p>")
-    out.append("</body></html>")
-    return "\n".join(out)
+#: the columns of the comparison table in report.md (all of them go to comparison.csv)
+_COMPARISON = [
+    "converged",
+    "k",
+    "aicc",
+    "delta_aicc",
+    "weight",
+    "doubling_days",
+    "doubling_days_lower",
+    "doubling_days_upper",
+]
 
 
 def _figures(rep: AssumptionReport, fits: FitCollection, out: str, fmt: str, dpi: int) -> list[tuple[str, str]]:
@@ -121,37 +69,15 @@ def write_report(
 
     Returns the paths written.
     """
+    import pandas as pd
+
     os.makedirs(out, exist_ok=True)
     paths = []
     figs = _figures(rep, fits, out, fmt, dpi)
-    md = rep.to_markdown()
-    md += "\n\n## Model comparison\n\n" + _md_table(
-        fits.table()[
-            [
-                "converged",
-                "k",
-                "aicc",
-                "delta_aicc",
-                "weight",
-                "doubling_days",
-                "doubling_days_lower",
-                "doubling_days_upper",
-            ]
-        ]
-    )
-    if figs:
-        md += "\n\n## Figures\n\n" + "\n\n".join(f"![{cap}]({fn})" for cap, fn in figs)
-    md += (
-        "\n\n## Numbers behind the report\n\n"
-        "- `report.json`: everything above, machine-readable\n"
-        "- `models.csv`: per model weight, first failure, crossing times, singularity\n"
-        "- `comparison.csv`: the model comparison with parameters\n"
-        "- `doubling_times.csv`: local doubling times along the data\n"
-        "- `probabilities.csv`: probability each assumption fails first\n"
-    )
+    md = report_markdown(rep, fits.table()[_COMPARISON], figs)
     files = {
         "report.md": md,
-        "report.html": markdown_to_html(md, title=f"lsi report: {rep.series_name}"),
+        "report.html": report_html(md, title=f"lsi report: {rep.series_name}"),
         "report.json": rep.to_json(indent=2),
     }
     for name, text in files.items():
@@ -180,17 +106,3 @@ def write_report(
         paths.append(p)
     paths += [os.path.join(out, fn) for _, fn in figs]
     return paths
-
-
-def _md_table(df: pd.DataFrame) -> str:
-    df = df.reset_index()
-    cols = list(df.columns)
-
-    def f(v):
-        if isinstance(v, float):
-            return "-" if v != v else f"{v:.4g}"
-        return str(v)
-
-    rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    rows += ["| " + " | ".join(f(v) for v in r) + " |" for r in df.itertuples(index=False)]
-    return "\n".join(rows)
