@@ -50,13 +50,14 @@ def _models_arg(text: str) -> Any:
     return [m.strip() for m in text.split(",") if m.strip()]
 
 
-def _add_source(p: argparse.ArgumentParser) -> None:
+def _add_source(p: argparse.ArgumentParser, *, level: float = 0.95) -> None:
+    """The arguments every command on a series shares; ``level`` is the command's own default."""
     p.add_argument("source", help="CSV file or shipped dataset name")
     p.add_argument("--frontier", action="store_true", help="keep only record-setting points")
     p.add_argument("--noise", default=None, help="additive, log or logit (default: the dataset's, else log)")
     p.add_argument("--models", default="all", help="'all' or a comma list of model names")
     p.add_argument("--t0", type=float, default=None, help="time origin (decimal year; default first point)")
-    p.add_argument("--level", type=float, default=0.95, help="interval level (default 0.95)")
+    p.add_argument("--level", type=float, default=level, help=f"interval level (default {level:g})")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -74,16 +75,15 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 def _cmd_datasets(args: argparse.Namespace) -> int:
     from . import datasets
+    from .summary import datasets_text
 
-    for name in datasets.list():
-        info = datasets.info(name)
-        print(f"{name:<22} {info.get('title', '')}")
+    print(datasets_text({name: datasets.info(name).get("title", "") for name in datasets.list()}))
     return 0
 
 
 def _cmd_figures(args: argparse.Namespace) -> int:
-    from .figures import save_all
     from .fitting import fit
+    from .paper_figures import save_all
 
     series = load_source(args.source, frontier=args.frontier)
     fits = fit(series, _models_arg(args.models), noise=args.noise, t0=args.t0, level=args.level)
@@ -117,6 +117,7 @@ def _num(x: Any) -> float | None:
 def _cmd_forecast(args: argparse.Namespace) -> int:
     from .fitting import fit
     from .forecast import reach_json
+    from .summary import forecast_text
 
     series = load_source(args.source, frontier=args.frontier)
     fits = fit(series, _models_arg(args.models), noise=args.noise, t0=args.t0, level=args.level)
@@ -154,68 +155,13 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
             out["reach"] = reach_json(reach)
         print(json.dumps(out, allow_nan=False))
         return 0
-    print(_forecast_text(ds, fits, reach, args.reach))
+    print(forecast_text(ds, fits, reach, args.reach))
     return 0
-
-
-def _forecast_text(ds, fits, reach, level_reached) -> str:
-    import numpy as np
-
-    units = f" {ds.attrs['units']}" if ds.attrs.get("units") else ""
-    t = np.asarray(ds["time"].values, dtype=float)
-    last = float(ds.attrs["last_observation"])
-    end = float(t[-1])
-    cols = [c for c in np.arange(np.floor(last) + 1, end, 1.0)]
-    cols = cols[-4:] + [end]
-    picks = [int(np.argmin(np.abs(t - c))) for c in cols]
-    lo, mid, hi = (float(q) for q in ds["quantile"].values)
-
-    def g(x: float) -> str:
-        if np.isnan(x):
-            return "-"
-        return "inf" if not np.isfinite(x) else f"{x:.3g}"
-
-    lines = [
-        f"{ds.attrs['series']}: forecast to {end:.2f} (last observation {last:.2f}), noise = {ds.attrs['noise']}, "
-        f"median [{ds.attrs['level']:.0%} band for a new observation]{units}",
-        "",
-        f"{'model':<18} {'weight':>6}  " + "  ".join(f"{t[i]:>24.2f}" for i in picks),
-    ]
-    for m in [str(x) for x in ds["model"].values]:
-        p = ds["prediction"].sel(model=m)
-        cells = []
-        for i in picks:
-            a, b, c = (float(p.sel(quantile=q).values[i]) for q in (lo, mid, hi))
-            cells.append(f"{g(b) + ' [' + g(a) + ', ' + g(c) + ']':>24}")
-        w = f"{fits[m].weight:.3f}" if m in fits else "-"
-        flag = ""
-        if m in fits and not fits[m].converged:
-            flag = "  not converged: no bands"
-        elif m in ds["model"] and not bool(ds["parameter_uncertainty"].sel(model=m)):
-            flag = "  not identifiable: bands too narrow"
-        lines.append(f"{m:<18} {w:>6}  " + "  ".join(cells) + flag)
-    if reach is not None:
-        lines += ["", f"date of reaching {level_reached:.4g}{units} (value [{ds.attrs['level']:.0%} interval]; "
-                      "'unbounded': the interval reaches 'never'):"]
-        for m, r in reach.items():
-            if r["value"] is None:
-                lines.append(f"  {m:<18} {r['reason'] or 'never'}")
-                continue
-            if r["p_never"] is None:
-                lines.append(f"  {m:<18} {r['value']:.2f} (no interval: no bootstrap refit converged)")
-                continue
-            up = "unbounded" if r["upper"] is None else f"{r['upper']:.2f}"
-            low = "-" if r["lower"] is None else f"{r['lower']:.2f}"
-            lines.append(f"  {m:<18} {r['value']:.2f} [{low}, {up}]  P(never) = {r['p_never']:.2f}")
-    lines += ["", "inf: past the model's fitted singularity; '-': no band (no converged bootstrap refit)"]
-    if not bool(ds["parameter_uncertainty"].all()):
-        lines.append("not identifiable: the refits stay at the limiting case the data prefer, so the "
-                     "band shows the noise but little of the parameter uncertainty")
-    return "\n".join(lines)
 
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
     from .backtest import backtest
+    from .summary import backtest_text
 
     if args.t0 is not None:
         raise ParameterValueError("lsi backtest does not take --t0: every origin fits from the first observation")
@@ -228,9 +174,21 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(bt.to_dict(), allow_nan=False))
     else:
-        print(bt.text())
+        print(backtest_text(bt))
     return 0
 
+
+def _add_thresholds(p: argparse.ArgumentParser) -> None:
+    """The three thresholds at which an assumption of the loop counts as failed."""
+    p.add_argument("--kappa-min", type=float, default=0.5, metavar="KAPPA",
+                   help="closure threshold: the loop opens once closure kappa falls below it (default 0.5, "
+                        "Amdahl's knee: the AI and human parts of the R&D cycle take equal time)")
+    p.add_argument("--rho-min", type=float, default=0.0, metavar="RHO",
+                   help="returns threshold: self-amplification fails once the returns rho fall below it "
+                        "(default 0: each doubling then comes slower than the last)")
+    p.add_argument("--eta-min", type=float, default=0.5, metavar="ETA",
+                   help="efficiency threshold: efficiency is lost once eta (resource ceiling times "
+                        "organisational friction) falls below it (default 0.5)")
 
 def build_parser() -> argparse.ArgumentParser:
     from ._version import __version__
@@ -266,9 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates (default 1000; 0: none)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
     p.add_argument("--horizon", type=float, default=None, help="last date a failure counts (default: +20 years)")
-    p.add_argument("--kappa-min", type=float, default=0.5, help="closure threshold (default 0.5)")
-    p.add_argument("--rho-min", type=float, default=0.0, help="returns threshold (default 0)")
-    p.add_argument("--eta-min", type=float, default=0.5, help="efficiency threshold (default 0.5)")
+    _add_thresholds(p)
     p.add_argument("--out", default=None, help="write the report (Markdown, HTML, figures, CSV/JSON) to this folder")
     p.set_defaults(func=_cmd_report)
     p = sub.add_parser("sweep", help="sweep the loop model's parameters (grid -> netCDF, or Sobol indices)")
@@ -279,9 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", type=float, required=True, help="end of every trajectory (units of --t0)")
     p.add_argument("--t0", type=float, default=0.0, help="time origin (default 0)")
     p.add_argument("--multiple", type=float, action="append", default=[], help="report when C/C0 reaches this")
-    p.add_argument("--kappa-min", type=float, default=0.5)
-    p.add_argument("--rho-min", type=float, default=0.0)
-    p.add_argument("--eta-min", type=float, default=0.5)
+    _add_thresholds(p)
     p.add_argument("--chunks", type=int, default=None, help="cells per dask task (lazy, bounded memory)")
     p.add_argument("--engine", choices=("auto", "numpy", "numba"), default="auto",
                    help="who solves the cells: numba (pip install 'lsi[fast]') or numpy; auto picks numba if installed")
@@ -289,25 +243,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sobol", action="store_true", help="Sobol indices over the --param ranges (uniform priors)")
     p.add_argument("--n", type=int, default=1024, help="Sobol base sample size (a power of 2)")
     p.add_argument("--output", action="append", default=None, help="Sobol output(s) (default lnC_end)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the Sobol sample and of its bootstrap intervals (default 0; with --sobol)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_sweep)
     p = sub.add_parser("forecast", help="forecast every model and their averages, with bands")
-    _add_source(p)
+    _add_source(p, level=0.9)
     p.add_argument("--until", required=True, help="end of the forecast (decimal year or ISO date)")
     p.add_argument("--reach", type=float, default=None, help="also the date each model reaches this level (data units)")
     p.add_argument("--n", type=int, default=1000, help="bootstrap replicates (default 1000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
     p.add_argument("--step", type=float, default=None, help="spacing of the time grid in years (default: 201 points)")
-    p.set_defaults(func=_cmd_forecast, level=0.9)
+    p.set_defaults(func=_cmd_forecast)
     p = sub.add_parser("backtest", help="fit up to past dates and score the forecasts of what came after")
-    _add_source(p)
+    _add_source(p, level=0.9)
     p.add_argument("--origins", default=None, help="comma list of forecast origins (default: up to 8 in the data)")
     p.add_argument("--horizon", type=float, default=None, help="score only points this many years after an origin")
     p.add_argument("--n-boot", type=int, default=200, help="bootstrap replicates per origin (default 200)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstraps (default 0)")
     p.add_argument("--naive-points", type=int, default=5, help="points of the naive local-trend baseline (default 5)")
-    p.set_defaults(func=_cmd_backtest, level=0.9)
+    p.set_defaults(func=_cmd_backtest)
     return parser
 
 
@@ -324,7 +279,9 @@ def _pairs(items: list[str], what: str) -> list[tuple[str, str]]:
 def _cmd_sweep(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .sweep import grid_spec, sobol, sweep
+    from .sensitivity import sobol
+    from .summary import sobol_text, sweep_text
+    from .sweeps import grid_spec, sweep
 
     grid: dict[str, Any] = {}
     for k, v in _pairs(args.param, "--param"):
@@ -348,7 +305,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         if args.json:
             print(df.to_json(orient="records"))
         else:
-            print(df.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+            print(sobol_text(df))
         return 0
     ds = sweep(args.model, until=args.until, t0=args.t0, thresholds=thresholds, multiples=args.multiple,
                chunks=args.chunks, engine=args.engine, **grid)
@@ -361,12 +318,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         summary = {"cells": int(ff.size), "first_failure": counts, "out": args.out, "engine": ds.attrs["engine"]}
         print(json.dumps(summary))
     else:
-        dims = ", ".join(f"{d} ({ds.sizes[d]})" for d in ds["first_failure"].dims)
-        print(f"{ff.size} cells over {dims} (engine: {ds.attrs['engine']})")
-        for k, v in counts.items():
-            print(f"  {k:<15} {v:>10} ({v / max(ff.size, 1):.1%})")
-        if args.out:
-            print(f"wrote {args.out}")
+        dims = {str(d): int(ds.sizes[d]) for d in ds["first_failure"].dims}
+        print(sweep_text(int(ff.size), dims, ds.attrs["engine"], counts, args.out))
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import warnings
@@ -78,3 +79,66 @@ def test_errors_are_one_line_and_exit_2(capsys, argv, match):
 def test_console_script_is_installed():
     out = subprocess.run([sys.executable, "-m", "lsi", "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("lsi ")
+
+
+#: the science stack: none of it may load for --help or an argument error
+HEAVY = ("numpy", "scipy", "pandas", "matplotlib", "xarray", "lmfit", "sympy")
+
+
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [
+        (["--help"], 0),
+        (["fit", "--help"], 0),
+        (["forecast", "--help"], 0),
+        (["report", "--help"], 0),
+        (["fit"], 2),  # the source is missing
+        (["forecast", "metr_horizons"], 2),  # --until is missing
+        (["report", "metr_horizons", "--bootstrap", "many"], 2),
+        (["no-such-command"], 2),
+    ],
+)
+def test_help_and_argument_errors_do_not_import_the_science_stack(argv, code):
+    run = subprocess.run([sys.executable, "-X", "importtime", "-m", "lsi", *argv], capture_output=True, text=True)
+    assert run.returncode == code
+    imported = {
+        line.rsplit("|", 1)[-1].strip().split(".")[0]
+        for line in run.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "lsi" in imported
+    assert not imported & set(HEAVY), sorted(imported & set(HEAVY))
+
+
+def _help(capsys, *argv) -> str:
+    with pytest.raises(SystemExit) as info:
+        main([*argv, "--help"])
+    assert info.value.code == 0
+    return " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+
+
+@pytest.mark.parametrize(
+    ("command", "level"), [("fit", 0.95), ("compare", 0.95), ("report", 0.95), ("figures", 0.95),
+                           ("forecast", 0.9), ("backtest", 0.9)]
+)
+def test_level_help_states_each_commands_real_default(capsys, command, level):
+    from lsi.cli import build_parser
+
+    extra = {"forecast": ["--until", "2030"], "figures": ["--out", "x"]}.get(command, [])
+    args = build_parser().parse_args([command, "metr_horizons", *extra])
+    assert args.level == level
+    assert f"--level LEVEL interval level (default {level:g})" in _help(capsys, command)
+
+
+def test_every_option_has_help():
+    from lsi.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.choices and isinstance(a.choices, dict))
+    for name, p in sub.choices.items():
+        for action in p._actions:
+            assert action.help, f"lsi {name} {'/'.join(action.option_strings) or action.dest} has no help"
+    text = " ".join(sub.choices["sweep"].format_help().split())
+    for option in ("--kappa-min", "--rho-min", "--eta-min", "--seed"):
+        assert re.search(rf"{option} \S+ \w+ threshold|{option} \S+ seed of", text), option
+    assert "(default 0.5" in text and "(default 0:" in text
