@@ -1,4 +1,4 @@
-"""The compiled engine (lsi._jit, numba) against the numpy engine and the ODE reference.
+"""The compiled engine (lsi.quadrature.numba_engine) against the numpy engine and the ODE reference.
 
 The numpy engine is the reference implementation of the fast path; the compiled one runs the
 same panels cell by cell, so the two must agree to rounding on every cell, including invalid
@@ -21,7 +21,8 @@ from .test_quadrature import MULTIPLES, T0, draw_cells
 
 pytest.importorskip("numba")
 
-from lsi import _jit  # noqa: E402
+from lsi.quadrature import driver, numba_engine  # noqa: E402
+from lsi.quadrature.output import RESULT_FLOAT_KEYS  # noqa: E402
 
 
 def hard_cells():
@@ -49,7 +50,7 @@ def hard_cells():
 def compare(a: dict, b: dict) -> None:
     for key in ("status", "first_failure", "tied"):
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
-    for key in (*q._RESULT_FLOAT_KEYS, "t_reach"):
+    for key in (*RESULT_FLOAT_KEYS, "t_reach"):
         x, y = np.asarray(a[key], float), np.asarray(b[key], float)
         np.testing.assert_array_equal(np.isnan(x), np.isnan(y), err_msg=f"{key}: NaN where the other is not")
         np.testing.assert_array_equal(np.isinf(x), np.isinf(y), err_msg=f"{key}: inf where the other is not")
@@ -79,9 +80,9 @@ def test_compiled_engine_matches_numpy_on_random_and_hard_cells():
 def test_threads_do_not_change_results(monkeypatch):
     params, until, th = draw_cells(np.random.default_rng(8), 5000)
     kw = dict(multiples=MULTIPLES, **params, **th)
-    monkeypatch.setattr(_jit, "threads", lambda: 1)
+    monkeypatch.setattr(numba_engine, "threads", lambda: 1)
     one = q.solve(T0, until, engine="numba", **kw)
-    monkeypatch.setattr(_jit, "threads", lambda: 3)
+    monkeypatch.setattr(numba_engine, "threads", lambda: 3)
     three = q.solve(T0, until, engine="numba", chunk=1000, **kw)
     for key, v in one.items():
         np.testing.assert_array_equal(v, three[key], err_msg=key)
@@ -94,12 +95,10 @@ def test_auto_engine_and_errors(monkeypatch):
     with pytest.raises(ParameterValueError, match="engine = 'fortran' is not one of"):
         q.solve(T0, T0 + 1, g0=1.0, a=1.0, engine="fortran")
     # as if numba were not installed: auto falls back, an explicit request says what to do
-    import lsi
-
     monkeypatch.setitem(sys.modules, "numba", None)
-    monkeypatch.delitem(sys.modules, "lsi._jit")
-    monkeypatch.delattr(lsi, "_jit")
-    monkeypatch.setattr(q, "_JIT_UNAVAILABLE", [])
+    monkeypatch.delitem(sys.modules, "lsi.quadrature.numba_engine")
+    monkeypatch.delattr(q, "numba_engine")
+    monkeypatch.setattr(driver, "_NUMBA_UNAVAILABLE", [])
     assert q.resolve_engine("auto", 10**6) == "numpy"
     with pytest.raises(ParameterValueError, match=r"needs numba.*pip install 'lsi\[fast\]'; or use engine='numpy'"):
         q.solve(T0, T0 + 1, g0=1.0, a=1.0, engine="numba")

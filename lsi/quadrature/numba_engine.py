@@ -1,120 +1,177 @@
-"""The fast path of :mod:`lsi.quadrature`, compiled with numba (the ``lsi[fast]`` extra).
+"""The compiled engine of :func:`lsi.quadrature.solve` (numba; the ``lsi[fast]`` extra).
 
-:func:`solve_valid` does what :func:`lsi.quadrature._solve_valid` does (the closed forms, the
+:func:`solve_valid` does what :func:`.numpy_engine.solve_valid` does (the closed forms, the
 march of Chebyshev panels with the same acceptance rule, the same root finders inside the
 panels, the crossing times and which assumption fails first), one cell at a time in compiled
-code instead of all cells of a chunk at once in numpy.  The numpy version spends most of its
+code instead of all cells of a chunk at once in numpy.  The numpy engine spends most of its
 time gathering, masking and scattering arrays, which a per-cell loop does not need; what is
 left is the integrand's exponentials and logarithms.  Both engines are kept: the numpy one is
 the reference this one is tested against (``tests/test_jit.py``: equal to rounding on random
 and on hard cells) and the one used when numba is not installed.
 
-This module is imported only when the compiled engine is asked for (see
-:func:`lsi.quadrature.resolve_engine`).  The first call in a fresh install compiles it (a few
-seconds); numba caches the machine code next to this file.
+Both engines read the same record (:class:`.cells.Cells`, packed here into one row per cell),
+the same tables (:mod:`.panels`) and the same formulas: the loop model's factors of
+:mod:`lsi.loopmath` and the maps of :mod:`.maps` are compiled here from their own source
+(``loopmath.select`` becomes a scalar branch and ``loopmath.expit`` its two-branch form).
+
+This module is imported only when the compiled engine is chosen (see
+:func:`lsi.quadrature.driver.resolve_engine`).  The first call in a fresh install compiles it
+(a few seconds); numba caches the machine code next to this file.  numba's cache checks only
+this file, so the cached entry point carries a hash of the other sources it compiles in
+(:data:`SOURCE_KEY`): editing :mod:`lsi.loopmath` or a table recompiles it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numba
 import numpy as np
+from numba.extending import overload, register_jitable
 
-from . import quadrature as _q
+from .. import loopmath
+from . import cells, maps, output, panels
+from .cells import Cells
+from .engines import JIT_MIN_CELLS, RunChunk
+from .maps import level_closed_form, level_of_y, tau_closed_form, y_of_level
+from .output import RESULT_FLOAT_KEYS, TIE_TOLERANCE
+from .panels import MAX_ITER, first_width
 
-_N = _q._N
-_NOISE = _q._NOISE
-_EPS = _q._EPS
-_U = _q._U
-_CCW = _q._CCW
-_TAIL = np.ascontiguousarray(_q._TAIL)
-_CMAT_T = np.ascontiguousarray(_q._CMAT_T)
-_INT = np.ascontiguousarray(_q._INT)  # series -> series of its antiderivative from s = -1
-_TNODES = np.ascontiguousarray(_q._TNODES)  # T_k at the nodes, k = 0 .. N + 1
-_SNODES = _q._SNODES
+__all__ = ["NAME", "SOURCE_KEY", "solve_valid", "schedule", "threads"]
 
-_jit = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=False)
+NAME = "numba"
 
-# constants of one cell (attributes of quadrature._Loop), in this order, as columns of one array
-_COLS = (
-    "p", "a", "lam", "beta", "gamma", "nu", "delta", "logg0", "logit_p", "bg2", "L", "zeta0", "nu_f", "fin",
-    "g0", "c", "cf",
+# ---------------------------------------------------------------------------------------
+# the shared formulas, compiled: loopmath's two primitives on scalars, then every function
+# of loopmath, maps and panels that the code below calls
+# ---------------------------------------------------------------------------------------
+
+
+@overload(loopmath.select)
+def _select_scalar(condition, if_true, if_false):
+    def impl(condition, if_true, if_false):
+        return if_true if condition else if_false
+
+    return impl
+
+
+@overload(loopmath.expit)
+def _expit_scalar(z):
+    def impl(z):
+        if z >= 0:
+            return 1.0 / (1.0 + math.exp(-z))
+        e = math.exp(z)
+        return e / (1.0 + e)
+
+    return impl
+
+
+# compiled into the entry point that calls them (not cached apart: see SOURCE_KEY)
+_inner = register_jitable(error_model="numpy")
+
+for _fn in (
+    loopmath.log_speedup,
+    loopmath.log_brake,
+    loopmath.ceiling_factor_from_log,
+    loopmath.friction_free_time,
+    loopmath.elapsed_time,
+    loopmath.closure_from_logit,
+    loopmath.returns_from_closure,
+    loopmath.returns_slope,
+    level_of_y,
+    y_of_level,
+    tau_closed_form,
+    level_closed_form,
+    first_width,
+):
+    _inner(_fn)
+
+
+def _source_key() -> int:
+    digest = hashlib.sha256()
+    for mod in (loopmath, maps, panels, output, cells):
+        digest.update(Path(str(mod.__file__)).read_bytes())
+    return int(digest.hexdigest()[:15], 16)
+
+
+#: a hash of the sources compiled into the entry point besides this file
+SOURCE_KEY = _source_key()
+
+# the tables, as C-ordered private copies (numba freezes them into the machine code)
+_N = panels.N
+_NOISE = panels.NOISE
+_EPS = panels.EPS
+_RTOL = panels.RTOL
+_MAX_ITER = MAX_ITER
+_U = np.array(panels.U)
+_CCW = np.array(panels.CCW)
+_TAIL = np.array(panels.TAIL, order="C")
+_CMAT_T = np.array(panels.CMAT_T, order="C")
+_INT = np.array(panels.INT, order="C")  # series -> series of its antiderivative from s = -1
+_TNODES = np.array(panels.TNODES, order="C")  # T_k at the nodes, k = 0 .. N + 1
+_SNODES = np.array(panels.SNODES)
+
+# columns of a cell's row (the fields of the Cells record)
+(_P, _A, _LAM, _BETA, _GAMMA, _NU, _DELTA, _LOGG0, _LOGIT_P, _BG2, _L, _ZETA0, _NU_F, _FIN, _G0, _C, _CF) = (
+    Cells.FIELDS.index(name)
+    for name in (
+        "p", "a", "lam", "beta", "gamma", "nu", "delta", "logg0", "logit_p", "bg2", "L", "zeta0", "nu_f", "fin",
+        "g0", "c", "cf",
+    )
 )  # fmt: skip
-(_P, _A, _LAM, _BETA, _GAMMA, _NU, _DELTA, _LOGG0, _LOGIT_P, _BG2, _L, _ZETA0, _NU_F, _FIN, _G0, _C, _CF) = range(
-    len(_COLS)
-)
-# columns of the float results, in quadrature._RESULT_FLOAT_KEYS order
-(_R_LNC, _R_TK, _R_LK, _R_TR, _R_LR, _R_TE, _R_LE, _R_TS) = range(8)
-_TIE = _q.TIE_TOLERANCE
+# columns of the float results, in RESULT_FLOAT_KEYS order
+(_R_LNC, _R_TK, _R_LK, _R_TR, _R_LR, _R_TE, _R_LE, _R_TS) = (
+    RESULT_FLOAT_KEYS.index(name)
+    for name in (
+        "lnC_end", "t_closure", "l_closure", "t_amplification", "l_amplification", "t_efficiency", "l_efficiency",
+        "t_singularity",
+    )
+)  # fmt: skip
+_TIE = TIE_TOLERANCE
 
 _NEWTON_MAXIT = 100
 
 
-@_jit
+@_inner
 def _x_of_y(k, y):
-    """x(y) and F(x(y)) for one cell (see :meth:`lsi.quadrature._Loop.x_of_y`)."""
+    """x(y) and F(x(y)) for one cell (see :func:`.maps.level_of_y`)."""
     if k[_FIN] == 0.0:
         return y, 1.0
-    nu = k[_NU]
-    z = k[_ZETA0] - nu * y
-    e = math.exp(-abs(z))
-    x = k[_L] - (max(z, 0.0) + math.log1p(e)) / nu
-    f = (1.0 if z >= 0 else e) / (1.0 + e)
-    return x, f
+    return level_of_y(y, k[_L], k[_NU], k[_ZETA0])
 
 
-@_jit
+@_inner
 def _y_of_x(k, x):
+    """y(x) for one cell (see :func:`.maps.y_of_level`)."""
     if k[_FIN] == 0.0:
         return x
-    nu = k[_NU]
-    d = nu * (k[_L] - x)
-    if not d > 0:
-        return math.inf
-    zeta = d + math.log(-math.expm1(-d))
-    return (k[_ZETA0] - zeta) / nu
+    return y_of_level(x, k[_L], k[_NU], k[_ZETA0])
 
 
-@_jit
+@_inner
 def _psi(k, x):
-    """ln h(x) (see :meth:`lsi.quadrature._Loop.psi`)."""
-    p = k[_P]
-    ax = k[_A] * x
-    if p == 1.0:
-        s = -ax
-    else:
-        s = math.log((1.0 - p) + p * math.exp(-ax))
-    return x * (k[_BETA] + k[_BG2] * x) + k[_LAM] * s - k[_LOGG0]
+    """ln h(x) (see :func:`.march.psi`)."""
+    return loopmath.log_brake(x, k[_BETA], k[_GAMMA]) - k[_LAM] * loopmath.log_speedup(x, k[_P], k[_A]) - k[_LOGG0]
 
 
-@_jit
-def _expit(z):
-    if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
-
-
-@_jit
+@_inner
 def _rho_x(k, x):
-    la = k[_LAM] * k[_A]
-    kap = _expit(k[_LOGIT_P] - k[_A] * x)
-    r = la * kap - k[_BETA] * (1.0 + k[_GAMMA] * x)
-    dr = -la * k[_A] * kap * (1.0 - kap) - 2.0 * k[_BG2]
-    return r, dr
+    """rho(x) and d rho / dx for one cell."""
+    a, lam, beta, gamma = k[_A], k[_LAM], k[_BETA], k[_GAMMA]
+    kap = loopmath.closure_from_logit(x, k[_LOGIT_P], a)
+    return loopmath.returns_from_closure(kap, x, a, lam, beta, gamma), loopmath.returns_slope(kap, a, lam, beta, gamma)
 
 
-@_jit
+@_inner
 def _initial_width(k):
-    rho0 = k[_LAM] * k[_A] * k[_P] - k[_BETA]
-    f0 = -math.expm1(-k[_NU_F] * k[_L]) if k[_FIN] != 0.0 else 1.0
-    scale = 0.25 * abs(rho0) * f0 + 0.5 * k[_A] + k[_NU_F] / 3 + math.sqrt(0.5 * k[_BG2]) + 1e-3
-    return 1.0 / scale
+    return first_width(k[_P], k[_A], k[_LAM], k[_BETA], k[_BG2], k[_NU_F], k[_L])
 
 
-@_jit
+@_inner
 def _cheb_eval(c, b, s):
     """Antiderivative (from -1) and value of the panel series at s (clipped to [-1, 1])."""
     s = min(max(s, -1.0), 1.0)
@@ -135,7 +192,7 @@ def _cheb_eval(c, b, s):
 _K_TAU, _K_RHO, _K_ETA = 0, 1, 2
 
 
-@_jit
+@_inner
 def _g(kind, s, k, c, b, r, ya, hw, ta, thr):
     """The function (increasing in s) whose root is sought, and its derivative."""
     if kind == _K_TAU:  # antiderivative of the panel = r
@@ -153,9 +210,9 @@ def _g(kind, s, k, c, b, r, ya, hw, ta, thr):
     return -g, -dg
 
 
-@_jit
+@_inner
 def _newton(kind, lo, hi, x0, xtol, newton_stop, k, c, b, r, ya, hw, ta, thr):
-    """Scalar :func:`lsi.quadrature._bracketed_newton`; returns (root, not converged)."""
+    """Scalar form of the numpy engine's bracketed Newton (:mod:`.march`); returns (root, not converged)."""
     x = min(max(x0, lo), hi)
     g_lo = math.nan
     g_hi = math.nan
@@ -185,9 +242,9 @@ def _newton(kind, lo, hi, x0, xtol, newton_stop, k, c, b, r, ya, hw, ta, thr):
     return x, True
 
 
-@_jit
+@_inner
 def _invert_panel(k, hh, c, b, pn, r):
-    """s in [-1, 1] where the panel's antiderivative equals r (see quadrature._invert_panel)."""
+    """s in [-1, 1] where the panel's antiderivative equals r (as in the numpy engine)."""
     cnt = 0
     for j in range(_N + 1):
         if pn[j] <= r:
@@ -212,10 +269,10 @@ def _invert_panel(k, hh, c, b, pn, r):
     return _newton(_K_TAU, lo, hi, s0, 1e-14, 1e-9, k, c, b, r, 0.0, 0.0, 0.0, 0.0)
 
 
-@_jit
+@_inner
 def _series(hh, c, b):
     """Chebyshev coefficients of the panel's interpolant (c) and of its antiderivative
-    from s = -1 (b), from the node values hh (see quadrature._series)."""
+    from s = -1 (b), from the node values hh (as in the numpy engine)."""
     for i in range(_N + 1):
         c[i] = 0.0
     for j in range(_N + 1):
@@ -233,7 +290,7 @@ def _series(hh, c, b):
         b[kk + 1] += ck * _INT[kk, kk + 1]
 
 
-@_jit
+@_inner
 def _at_nodes(b, pn):
     """The antiderivative at the nodes (needed only to bracket an inversion)."""
     for j in range(_N + 1):
@@ -243,7 +300,7 @@ def _at_nodes(b, pn):
         pn[j] = v
 
 
-@_jit
+@_inner
 def _march_cell(
     k, y_stop, tau_stop, yq, tq, rho_min, eta_min, max_iter, rtol, tau_yq, y_tq, res, hh, xx, ff, ps, c, b, pn,
     pend_y, pend_t,
@@ -391,16 +448,12 @@ def _march_cell(
                     res[3] = ta + hw * part
             y = yb
             tau = tb
-            # the ceiling's tail, finished in closed form (see quadrature._ceiling_tail)
+            # the ceiling's tail, finished in closed form (as in the numpy engine)
             tail_done = False
             if k[_FIN] != 0.0:
                 zb = k[_ZETA0] - k[_NU] * yb
                 rl, _ = _rho_x(k, k[_L])
-                if (
-                    zb < math.log(1e-17 * k[_NU] / (abs(rl) + 1e-300))
-                    and not pend_e
-                    and not (pend_r and rl < rho_min)
-                ):
+                if zb < math.log(1e-17 * k[_NU] / (abs(rl) + 1e-300)) and not pend_e and not (pend_r and rl < rho_min):
                     hl = math.exp(_psi(k, k[_L]))
                     pend_r = False
                     for i in range(nq):
@@ -418,7 +471,7 @@ def _march_cell(
         w = w * factor
         if finished:
             return
-        if w <= 1e-15 * (1.0 + abs(y)):  # a stall (see quadrature._march)
+        if w <= 1e-15 * (1.0 + abs(y)):  # a stall (as in the numpy engine)
             if math.isinf(integ):  # frozen at y by an overflowing integrand just beyond it
                 for i in range(nr):
                     if pend_t[i]:
@@ -426,36 +479,18 @@ def _march_cell(
             else:
                 res[4] = 1.0
             return
-    if max_iter < _q._MAX_ITER:
+    if max_iter < _MAX_ITER:
         res[5] = 1.0
     else:
         res[4] = 1.0
 
 
-@_jit
-def _cf_tau(x, c, g0):
-    if c == 0:
-        return x / g0
-    return -math.expm1(-c * x) / (c * g0)
-
-
-@_jit
-def _cf_l(tau, c, g0):
-    if c == 0:
-        return tau * g0
-    u = c * g0 * tau
-    return -math.log1p(-u) / c if u < 1 else math.inf
-
-
-@_jit
+@_inner
 def _t_of_tau(tau, t0, delta):
-    d = delta * tau
-    if not (d < 1 and math.isfinite(tau)):
-        return math.nan
-    return t0 - math.log1p(-d) / delta if delta > 0 else t0 + tau
+    return t0 + loopmath.elapsed_time(tau, delta)
 
 
-@_jit
+@_inner
 def _timed(tau, ttarget, t0, delta):
     """(time, reached) of a friction-free time tau, reached when tau <= ttarget."""
     if tau <= ttarget:
@@ -463,23 +498,23 @@ def _timed(tau, ttarget, t0, delta):
     return math.nan, False
 
 
-@_jit
+@_inner
 def _solve_cell(
     k, t0, until, kmin, rmin, emin, lm, out, t_reach, flags, yq, tq, tau_yq, y_tq, mres, work, pend_y, pend_t
 ):
-    """One cell of quadrature._solve_valid: writes out (the float results), t_reach and
+    """One cell of the numpy engine's solve_valid: writes out (the float results), t_reach and
     flags = (first_failure, tied, status)."""
     p, a, dl = k[_P], k[_A], k[_DELTA]
     fin = k[_FIN] != 0.0
     nm = lm.shape[0]
     dt = until - t0
-    ttarget = -math.expm1(-dl * dt) / dl if dl > 0 else dt
-    # which diagnostics cross at l = 0, and which are searched for inside (_start_crossings)
+    ttarget = loopmath.friction_free_time(dt, dl)
+    # which diagnostics cross at l = 0, and which are searched for inside (as numpy_engine.start_crossings)
     k_dec = p > 0 and p < 1 and a > 0
     k_start = p < kmin or (p == kmin and k_dec)
     rho0 = k[_LAM] * a * p - k[_BETA]
     r_start = rho0 < rmin or (rho0 == rmin and (k_dec or k[_BG2] > 0))
-    eta0 = -math.expm1(-k[_NU_F] * k[_L]) if fin else 1.0
+    eta0 = loopmath.ceiling_factor_from_log(0.0, k[_L], k[_NU])
     e_start = eta0 < emin or (eta0 == emin and (fin or dl > 0))
     k_search = (not k_start) and k_dec and kmin > 0
     kappa_inf = 1.0 if p == 1 else (p if a == 0 else 0.0)
@@ -497,14 +532,14 @@ def _solve_cell(
         c, g0 = k[_C], k[_G0]
         if c > 0:
             tau_inf = 1.0 / (c * g0)
-        l_end = _cf_l(ttarget, c, g0)
+        l_end = level_closed_form(ttarget, c, g0)
         for j in range(nm):
-            tau_yq[1 + j] = _cf_tau(lm[j], c, g0)
+            tau_yq[1 + j] = tau_closed_form(lm[j], c, g0)
         tau_k = math.nan
         l_r = tau_r = math.nan
         te = (1.0 - emin) / dl if (e_search and dl > 0) else math.nan
         tau_e = te if te < tau_inf else math.nan
-        l_e = _cf_l(tau_e, c, g0)
+        l_e = level_closed_form(tau_e, c, g0)
     else:
         yq[0] = _y_of_x(k, lk if k_search else 0.0) if k_search else math.nan
         for j in range(nm):
@@ -512,7 +547,7 @@ def _solve_cell(
         tq[0] = ttarget
         _march_cell(
             k, math.inf, ttarget, yq, tq, rmin if r_search else math.nan, emin if e_search else math.nan,
-            _q._MAX_ITER, _q._RTOL, tau_yq, y_tq, mres, work[0], work[1], work[2], work[3], work[4], work[5],
+            _MAX_ITER, _RTOL, tau_yq, y_tq, mres, work[0], work[1], work[2], work[3], work[4], work[5],
             work[6], pend_y, pend_t,
         )  # fmt: skip
         tau_k = tau_yq[0]
@@ -557,23 +592,33 @@ def _solve_cell(
         flags[0], flags[1], flags[2] = -1, 0, 2
 
 
-@_jit
-def _solve_block(kon, t0, until, kmin, rmin, emin, lm, out, t_reach, flags):
-    """Solve every cell of a block, one after the other."""
-    nq = lm.shape[0] + 1
-    work = np.empty((7, _N + 2))
-    yq = np.empty(nq)
-    tq = np.empty(1)
-    tau_yq = np.empty(nq)
-    y_tq = np.empty(1)
-    mres = np.empty(6)
-    pend_y = np.empty(nq, dtype=np.bool_)
-    pend_t = np.empty(1, dtype=np.bool_)
-    for i in range(kon.shape[0]):
-        _solve_cell(
-            kon[i], t0[i], until[i], kmin[i], rmin[i], emin[i], lm, out[i], t_reach[i], flags[i],
-            yq, tq, tau_yq, y_tq, mres, work, pend_y, pend_t,
-        )  # fmt: skip
+def _make_entry(source_key: int):
+    """The compiled entry point; ``source_key`` is part of numba's cache key (see SOURCE_KEY)."""
+
+    @numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=False)
+    def solve_block(kon, t0, until, kmin, rmin, emin, lm, out, t_reach, flags):
+        """Solve every cell of a block, one after the other."""
+        if source_key < 0:  # never: the key is here to be part of the cache key
+            return
+        nq = lm.shape[0] + 1
+        work = np.empty((7, _N + 2))
+        yq = np.empty(nq)
+        tq = np.empty(1)
+        tau_yq = np.empty(nq)
+        y_tq = np.empty(1)
+        mres = np.empty(6)
+        pend_y = np.empty(nq, dtype=np.bool_)
+        pend_t = np.empty(1, dtype=np.bool_)
+        for i in range(kon.shape[0]):
+            _solve_cell(
+                kon[i], t0[i], until[i], kmin[i], rmin[i], emin[i], lm, out[i], t_reach[i], flags[i],
+                yq, tq, tau_yq, y_tq, mres, work, pend_y, pend_t,
+            )  # fmt: skip
+
+    return solve_block
+
+
+_solve_block = _make_entry(SOURCE_KEY)
 
 
 def threads() -> int:
@@ -584,25 +629,49 @@ def threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def solve_valid(m, t0, until, kmin, rmin, emin, lm, max_iter=None) -> dict[str, np.ndarray]:
-    """Same contract and result as :func:`lsi.quadrature._solve_valid`, compiled; runs on
-    the calling thread without the GIL (:func:`lsi.quadrature.solve` runs chunks in parallel).
+def schedule(size: int, chunk: int, run: RunChunk) -> None:
+    """Chunks in parallel threads, single-threaded each.
+
+    The compiled solver releases the GIL, and numpy does for most of its work around it.  A
+    thread gets blocks of at least :data:`~.engines.JIT_MIN_CELLS` cells, about four blocks per
+    thread, at most ``chunk`` cells each; every cell gets the full panel budget at once.
+    """
+    nt = min(threads(), max(1, size // JIT_MIN_CELLS))
+    step = int(min(chunk, max(JIT_MIN_CELLS, -(-size // (4 * nt)))))
+    starts = range(0, size, step)
+    if nt <= 1:
+        for i0 in starts:
+            run(slice(i0, min(size, i0 + step)), MAX_ITER)
+    else:
+        with ThreadPoolExecutor(nt) as pool:
+            list(pool.map(lambda i0: run(slice(i0, min(size, i0 + step)), MAX_ITER), starts))
+
+
+def solve_valid(
+    m: Cells,
+    t0: np.ndarray,
+    until: np.ndarray,
+    kmin: np.ndarray,
+    rmin: np.ndarray,
+    emin: np.ndarray,
+    lm: np.ndarray,
+    max_iter: int = MAX_ITER,
+) -> dict[str, np.ndarray]:
+    """Same contract and result as :func:`.numpy_engine.solve_valid`, compiled; runs on the
+    calling thread without the GIL (:func:`schedule` runs chunks in parallel).
 
     ``max_iter`` is accepted for the same signature; every cell gets the full panel budget.
     """
     n = m.n
-    kon = np.empty((n, len(_COLS)))
-    for j, name in enumerate(_COLS):
+    kon = np.empty((n, len(Cells.FIELDS)))
+    for j, name in enumerate(Cells.FIELDS):
         kon[:, j] = getattr(m, name)
-    # where there is no ceiling, L and zeta0 are not used; keep them finite
-    kon[:, _L] = np.where(m.fin, m.L, 0.0)
-    kon[:, _ZETA0] = np.where(m.fin, m.zeta0, 0.0)
-    out = np.empty((n, 8))
+    out = np.empty((n, len(RESULT_FLOAT_KEYS)))
     t_reach = np.empty((n, lm.shape[0]))
     flags = np.empty((n, 3), dtype=np.int8)
     args = [np.ascontiguousarray(v, dtype=float) for v in (t0, until, kmin, rmin, emin, lm)]
     _solve_block(kon, *args, out, t_reach, flags)
-    res = {key: out[:, i].copy() for i, key in enumerate(_q._RESULT_FLOAT_KEYS)}
+    res = {key: out[:, i].copy() for i, key in enumerate(RESULT_FLOAT_KEYS)}
     res["t_reach"] = t_reach
     res["first_failure"] = flags[:, 0].copy()
     res["tied"] = flags[:, 1] != 0
