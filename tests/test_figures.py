@@ -49,11 +49,7 @@ def _close_figures():
 def _series(n=24, seed=0, sigma=False):
     rng = np.random.default_rng(seed)
     t = np.linspace(2019.0, 2025.0, n)
-    y = (
-        0.05
-        * np.exp(1.1 * (t - 2019.0) + 0.08 * (t - 2019.0) ** 2)
-        * np.exp(rng.normal(0, 0.15, n))
-    )
+    y = 0.05 * np.exp(1.1 * (t - 2019.0) + 0.08 * (t - 2019.0) ** 2) * np.exp(rng.normal(0, 0.15, n))
     kw = {}
     if sigma:
         kw = {"lower": y / 1.6, "upper": y * 1.6, "ci_level": 0.95}
@@ -70,9 +66,7 @@ def fits():
     )
 
 
-def _forecast_ds(
-    models=("exponential", "hyperbolic", "averaged", "bootstrap_mixture"), inf_after=None
-):
+def _forecast_ds(models=("exponential", "hyperbolic", "averaged", "bootstrap_mixture"), inf_after=None):
     t = np.linspace(2019.0, 2030.0, 56)
     q = np.array([0.05, 0.5, 0.95])
     base = 0.05 * np.exp(1.2 * (t - 2019.0))
@@ -147,11 +141,7 @@ def _gids(fig, prefix):
 
     def match(a):
         g = a.get_gid() or ""
-        return (
-            g.startswith(prefix)
-            if prefix.endswith(":")
-            else (g == prefix or g.startswith(prefix + ":"))
-        )
+        return g.startswith(prefix) if prefix.endswith(":") else (g == prefix or g.startswith(prefix + ":"))
 
     return list(fig.findobj(match))
 
@@ -181,12 +171,7 @@ def test_import_changes_no_global_matplotlib_state():
         "import matplotlib as mpl; before = dict(mpl.rcParams); import lsi.figures, lsi.figures.style; "
         "after = dict(mpl.rcParams); import sys; sys.exit(0 if before == after else 1)"
     )
-    assert (
-        subprocess.run(
-            [sys.executable, "-c", code], env={**os.environ, "MPLBACKEND": "Agg"}
-        ).returncode
-        == 0
-    )
+    assert subprocess.run([sys.executable, "-c", code], env={**os.environ, "MPLBACKEND": "Agg"}).returncode == 0
 
 
 def test_drawing_leaves_rcparams_as_they_were(fits):
@@ -230,9 +215,7 @@ def test_fit_draws_data_intervals_curves_and_residuals(fits):
 def test_fit_linear_scale_models_subset_and_no_residuals():
     t = np.linspace(2000, 2010, 15)
     y = 100 + 5 * (t - 2000) + np.random.default_rng(1).normal(0, 1, 15)
-    f = lsi.fit(
-        lsi.Series(t, y, units="patents"), ["linear", "exponential"], noise="additive", warn=False
-    )
+    f = lsi.fit(lsi.Series(t, y, units="patents"), ["linear", "exponential"], noise="additive", warn=False)
     fig = figures.fit(f, "linear", residuals=False, width="single")
     assert len(fig.axes) == 1
     assert fig.axes[0].get_yscale() == "linear"
@@ -308,9 +291,7 @@ def test_doubling_times_models_and_local_fits(fits):
     kept = [check[i] for i in (*range(0, len(check), 4), len(check) - 1)]
     kept = list({id(d): d for d in kept}.values())
     assert np.allclose(pts.get_ydata(), [d["value"] * 365.25 for d in kept])
-    assert np.allclose(
-        pts.get_xdata(), xvals([d["t"] for d in kept], True), rtol=0, atol=1e-6
-    )
+    assert np.allclose(pts.get_xdata(), xvals([d["t"] for d in kept], True), rtol=0, atol=1e-6)
     labels = _labels(fig)
     assert any("windows of 8 points" in lab for lab in labels)
     assert any(lab.startswith("not shown:") for lab in labels)
@@ -321,9 +302,7 @@ def test_doubling_times_from_a_series_marks_unbounded_intervals():
     # flat, noisy windows: the local growth rate's interval reaches zero
     rng = np.random.default_rng(3)
     t = np.linspace(2000, 2012, 36)
-    y = np.exp(
-        np.where(t < 2006, 0.02 * (t - 2000), 0.5 * (t - 2006) + 0.12) + rng.normal(0, 0.2, t.size)
-    )
+    y = np.exp(np.where(t < 2006, 0.02 * (t - 2000), 0.5 * (t - 2006) + 0.12) + rng.normal(0, 0.2, t.size))
     s = lsi.Series(t, y)
     fig = figures.doubling_times(s, window=12, noise="log")
     assert _gids(fig, "curve:") == []
@@ -357,9 +336,7 @@ def test_interval_helpers_keep_unbounded_ends():
     fig, ax = plt.subplots()
     ax.set_ylim(0.1, 10)
     x = np.arange(5.0)
-    drew = band_fill(
-        ax, x, np.full(5, 0.5), np.array([2, 2, np.inf, np.inf, 2.0]), "k", 0.2, gid="b"
-    )
+    drew = band_fill(ax, x, np.full(5, 0.5), np.array([2, 2, np.inf, np.inf, 2.0]), "k", 0.2, gid="b")
     assert drew
     (hatch,) = [c for c in ax.collections if c.get_gid() == "unbounded"]
     top = hatch.get_paths()[0].vertices[:, 1].max()
@@ -379,11 +356,7 @@ def test_forecast_fan_chart_with_reach_markers():
     fig = figures.forecast(ds, reach, target=1e4, series=s)
     ax, axr = fig.axes
     assert ax.get_yscale() == "log"
-    assert (
-        _gids(fig, "prediction:averaged")
-        and _gids(fig, "band:averaged")
-        and _gids(fig, "curve:averaged")
-    )
+    assert _gids(fig, "prediction:averaged") and _gids(fig, "band:averaged") and _gids(fig, "curve:averaged")
     assert len(_gids(fig, "mixture")) == 2
     assert _gids(fig, "target")[0].get_ydata()[0] == 1e4
     assert [t.get_text() for t in axr.get_yticklabels()] == [
@@ -549,9 +522,7 @@ def test_loop_diagnostics_on_a_real_trajectory():
     loop = pytest.importorskip("lsi.models").__dict__.get("Loop")
     if loop is None or not hasattr(loop, "trajectory"):
         pytest.skip("lsi.models.Loop().trajectory is not available")
-    traj = loop().trajectory(
-        {"g0": 0.5, "p": 0.9, "a": 1.0, "beta": 0.2, "delta": 0.05}, until=2040, t0=2020
-    )
+    traj = loop().trajectory({"g0": 0.5, "p": 0.9, "a": 1.0, "beta": 0.2, "delta": 0.05}, until=2040, t0=2020)
     fig = figures.loop_diagnostics(traj)
     first = traj.attrs["first_failure"]
     var = {"closure": "kappa", "amplification": "rho", "efficiency": "eta"}[first]
@@ -582,6 +553,33 @@ def test_amdahl_speedup_curves_ceilings_and_knees():
             figures.amdahl_speedup(p=bad)
     with pytest.raises(ParameterValueError, match="a ="):
         figures.amdahl_speedup(a=-1)
+
+
+def test_fit_and_forecast_draw_into_given_axes(fits):
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(7.2, 3), layout="constrained")
+    assert figures.fit(fits, ax=a1) is fig
+    assert len(_gids(fig, "curve:")) == len(fits) and not _gids(fig, "residual:")
+    assert a1.get_legend() is not None and not fig.legends
+    assert figures.forecast(_forecast_ds(), series=fits.series, ax=a2) is fig
+    assert _gids(fig, "band:averaged") and a2.get_legend() is not None
+    assert len(fig.axes) == 2
+    with pytest.raises(ParameterValueError, match="residuals"):
+        figures.fit(fits, ax=a1, residuals=True)
+    with pytest.raises(ParameterValueError, match="reach"):
+        figures.forecast(_forecast_ds(), {"averaged": None}, target=1.0, ax=a2)
+    with pytest.raises(ParameterValueError, match="not both"):
+        figures.fit(fits, ax=a1, fig=fig)
+
+
+def test_every_figure_function_takes_ax_or_fig_and_returns_the_figure():
+    import inspect
+
+    drawn = [n for n in figures.__all__ if n not in ("save", "COLUMN_WIDTHS")]
+    assert len(drawn) == 10
+    for name in drawn:
+        sig = inspect.signature(getattr(figures, name))
+        assert {"ax", "fig"} & set(sig.parameters), name
+        assert sig.return_annotation == "Figure", name
 
 
 def test_figures_draw_into_given_axes_with_the_legend_beside_them():
@@ -668,15 +666,21 @@ def test_assumptions_failure_dates_match_the_report(imagenet):
     _assert_readable(fig)
 
 
-def test_assumptions_without_the_fits_of_another_t0_draws_the_reports_quantiles(imagenet):
+def test_assumptions_without_the_fits_draws_every_replicate_at_the_reports_t0(imagenet):
     f, rep = imagenet
-    # the report does not record t0 = 2010; the first observation is assumed, the check fails
-    with pytest.warns(lsi.exceptions.LsiWarning, match="fits="):
-        fig = figures.assumptions(rep)
-    assert not _gids(fig, "when:")
-    (med,) = _gids(fig, "range:efficiency:median")
-    assert _dates(med.get_xdata())[0] == pytest.approx(rep.failure_times["efficiency"]["time_q50"], abs=1e-3)
-    assert fig.axes[1].get_title(loc="left") == f"when: 5-95% of {rep.n_boot} bootstrap replicates"
+    # the report records t0 = 2010 and its replicates: the figure needs nothing else, and
+    # does not guess t0 from the first observation (which is not 2010)
+    assert rep.t0 == 2010.0 != f.series.t[0]
+    fig = figures.assumptions(rep)  # no warning: LsiWarnings are errors here
+    n = rep.bootstrap.n
+    for k, q in rep.failure_times.items():
+        (dots,) = _gids(fig, f"when:{k}")
+        t = _dates(dots.get_xdata())
+        assert len(t) == round(rep.bootstrap_probabilities[k] * n)
+        assert np.quantile(t, [0.05, 0.5, 0.95]) == pytest.approx(
+            [q["time_q05"], q["time_q50"], q["time_q95"]], abs=1e-3
+        )
+    assert fig.axes[1].get_title(loc="left") == f"when: in {n} bootstrap replicates"
 
 
 def test_assumptions_without_a_bootstrap_shows_the_fits_alone(fits):
@@ -701,8 +705,15 @@ def test_assumptions_model_names_do_not_overlap(report):
     base = report.models[0]
     close = [2021.0, 2021.3, 2021.5, 2024.0, 2029.7, 2029.9]  # crowded in one row, two at the edge
     models = [
-        {**base, "name": f"model{i}", "weight": 0.1, "converged": True, "first_failure": "efficiency",
-         "failure_time": t, "singularity_time": math.nan}
+        {
+            **base,
+            "name": f"model{i}",
+            "weight": 0.1,
+            "converged": True,
+            "first_failure": "efficiency",
+            "failure_time": t,
+            "singularity_time": math.nan,
+        }
         for i, t in enumerate(close)
     ]
     rep = dataclasses.replace(report, models=models, bootstrap=None, bootstrap_probabilities=None)
@@ -807,8 +818,14 @@ def test_sensitivity_from_a_real_sobol_analysis():
         pytest.skip("lsi.sweep.sobol is not available")
     pytest.importorskip("scipy.stats", minversion=None)
     df = sweep.sobol(
-        "loop", {"p": (0.6, 1.0), "beta": (0.0, 0.8)}, until=30.0, g0=0.2, delta=0.05,
-        output=["lnC_end", "t_closure"], n=64, n_resamples=50,
+        "loop",
+        {"p": (0.6, 1.0), "beta": (0.0, 0.8)},
+        until=30.0,
+        g0=0.2,
+        delta=0.05,
+        output=["lnC_end", "t_closure"],
+        n=64,
+        n_resamples=50,
     )
     fig = figures.sensitivity(df)
     assert len(fig.axes) == 2
@@ -897,9 +914,7 @@ def test_backtest_of_a_real_run():
     backtest_mod = pytest.importorskip("lsi.backtest")
     t = np.linspace(2015, 2025, 20)
     y = np.exp(0.6 * (t - 2015) + np.random.default_rng(2).normal(0, 0.1, 20))
-    bt = backtest_mod.backtest(
-        lsi.Series(t, y), ["exponential", "linear"], origins=[2021, 2023], n_boot=30
-    )
+    bt = backtest_mod.backtest(lsi.Series(t, y), ["exponential", "linear"], origins=[2021, 2023], n_boot=30)
     fig = figures.backtest(bt)
     names = set(bt.scores["model"])
     assert {g.get_gid().split(":", 1)[1] for g in _gids(fig, "score:")} == names
@@ -1066,8 +1081,7 @@ def test_image_phase(tmp_path):
 def test_image_doubling_times_unbounded(tmp_path):
     t = np.linspace(2000, 2012, 36)
     y = np.exp(
-        np.where(t < 2006, 0.02 * (t - 2000), 0.5 * (t - 2006) + 0.12)
-        + np.random.default_rng(3).normal(0, 0.2, t.size)
+        np.where(t < 2006, 0.02 * (t - 2000), 0.5 * (t - 2006) + 0.12) + np.random.default_rng(3).normal(0, 0.2, t.size)
     )
     fig, ax = _fixed_axes()
     figures.doubling_times(lsi.Series(t, y), window=12, noise="log", ax=ax)

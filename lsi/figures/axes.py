@@ -51,6 +51,12 @@ def own_axes(
     return fig, fig.add_subplot(), True
 
 
+def ax_or_fig(ax: Axes | None, fig: Figure | None) -> None:
+    """Raise when both axes and a figure to draw into are given."""
+    if ax is not None and fig is not None:
+        raise ParameterValueError("give ax= (axes to draw into) or fig= (a figure to fill), not both")
+
+
 def is_wide(width: str | float) -> bool:
     """Whether a figure width is that of two columns (the wide layout of a figure)."""
     return style.width_in(width) > 5
@@ -86,9 +92,7 @@ def xvals(t: Any, dates: bool) -> np.ndarray:
 def time_axis(ax: Axes, dates: bool) -> None:
     """Concise date ticks (when ``dates``) and the axis label, ``date`` or ``time (years)``."""
     if dates:
-        locator = mdates.AutoDateLocator(
-            minticks=3, maxticks=7 if ax.figure.get_figwidth() > 5 else 5
-        )
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=7 if ax.figure.get_figwidth() > 5 else 5)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
     ax.set_xlabel("date" if dates else "time (years)")
@@ -107,9 +111,7 @@ def auto_yscale(yscale: str | None, *values: Any) -> str:
     """The y scale asked for (checked), else logarithmic when the values span two decades."""
     if yscale is not None:
         if yscale not in ("linear", "log", "logit", "symlog"):
-            raise ParameterValueError(
-                f"yscale = {yscale!r}; use 'linear', 'log', 'logit' or 'symlog'"
-            )
+            raise ParameterValueError(f"yscale = {yscale!r}; use 'linear', 'log', 'logit' or 'symlog'")
         return yscale
     return "log" if span_orders(values) >= 2 else "linear"
 
@@ -124,15 +126,9 @@ def plain_log_ticks(axis: Any) -> None:
     axis.set_minor_formatter(mpl.ticker.NullFormatter())
 
 
-def freeze_ylim(
-    ax: Axes, values: Sequence[np.ndarray], log: bool, pad: float = 0.06
-) -> tuple[float, float]:
+def freeze_ylim(ax: Axes, values: Sequence[np.ndarray], log: bool, pad: float = 0.06) -> tuple[float, float]:
     """Set y limits from the finite values given (unbounded pieces are drawn to these edges)."""
-    v = (
-        np.concatenate([np.asarray(x, dtype=float).ravel() for x in values])
-        if values
-        else np.array([])
-    )
+    v = np.concatenate([np.asarray(x, dtype=float).ravel() for x in values]) if values else np.array([])
     v = v[np.isfinite(v)]
     if log:
         v = v[v > 0]

@@ -9,29 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
 from ..exceptions import LsiWarning, ParameterValueError
 from ..intervals import Interval
 from ..observation import default_noise
 from ..series import Series
 from . import style
-from .axes import (
-    DAYS,
-    freeze_ylim,
-    is_wide,
-    own_axes,
-    plain_log_ticks,
-    time_axis,
-    use_dates,
-    xvals,
-)
+from .axes import DAYS, freeze_ylim, is_wide, own_axes, plain_log_ticks, time_axis, use_dates, xvals
 from .inputs import chosen_results, is_collection, noise_name
-from .labels import (
-    model_label,
-)
-from .legend import add_notes, note_handle, place_legend
+from .labels import model_label
+from .legend import add_notes, hatch_handle, marker_handle, note_handle, place_legend
 from .marks import band_fill, edge_arrow, interval_arrays
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -123,6 +110,7 @@ def doubling_times(
     Returns
     -------
     matplotlib.figure.Figure
+        The figure of ``ax``, or a new one.
     """
     if is_collection(fits_or_series):
         fits = fits_or_series
@@ -132,17 +120,12 @@ def doubling_times(
     elif isinstance(fits_or_series, Series):
         fits, series, results, left_out = None, fits_or_series, [], []
         if models is not None:
-            raise ParameterValueError(
-                "models= needs a FitCollection; a Series gives only the local fits"
-            )
+            raise ParameterValueError("models= needs a FitCollection; a Series gives only the local fits")
         if not local:
-            raise ParameterValueError(
-                "local=False with a Series leaves nothing to draw; pass fits or local=True"
-            )
+            raise ParameterValueError("local=False with a Series leaves nothing to draw; pass fits or local=True")
     else:
         raise ParameterValueError(
-            "doubling_times needs a FitCollection (lsi.fit) or an lsi.Series; "
-            f"got {type(fits_or_series).__name__}"
+            f"doubling_times needs a FitCollection (lsi.fit) or an lsi.Series; got {type(fits_or_series).__name__}"
         )
     if noise is None:
         noise = default_noise(series).name
@@ -175,9 +158,7 @@ def doubling_times(
             labels.append(lab)
             drawn.append((x_grid, v, lo, hi, st["color"], r.name))
             finite_vals += [v, lo, hi]
-        loc, w, why_none = (
-            _local_doubling(fits, series, noise, window, level) if local else ([], None, None)
-        )
+        loc, w, why_none = _local_doubling(fits, series, noise, window, level) if local else ([], None, None)
         lv, llo, lhi, lunb, lnoint = interval_arrays(
             [Interval(d["value"], d["lower"], d["upper"], level) for d in loc], DAYS
         )
@@ -245,16 +226,7 @@ def doubling_times(
                     gid="local-no-growth",
                     clip_on=False,
                 )
-                handles.append(
-                    Line2D(
-                        [],
-                        [],
-                        marker="^",
-                        markerfacecolor="white",
-                        markeredgecolor=style.DATA_COLOUR,
-                        linestyle="none",
-                    )
-                )
+                handles.append(marker_handle("^", style.DATA_COLOUR))
                 labels.append("local fit: not growing (no doubling)")
             handles.insert(0, pts)
             labels.insert(0, f"log-linear fits on windows of {w} points ({level:.0%} interval)")
@@ -262,9 +234,7 @@ def doubling_times(
             handles.insert(0, note_handle())
             labels.insert(0, f"no local fits: {why_none}")
         if any_unbounded:
-            handles.append(
-                Patch(facecolor="white", edgecolor=style.GREY, hatch="////", linewidth=0.5)
-            )
+            handles.append(hatch_handle(style.GREY, "////", 0.5))
             labels.append("interval unbounded above (arrow to the edge)")
         add_notes(handles, labels, results, left_out)
         odds = noise == "logit"

@@ -15,7 +15,6 @@ from ..exceptions import ParameterValueError
 from . import style
 
 if TYPE_CHECKING:  # pragma: no cover
-
     pass
 
 __all__ = ["save"]
@@ -58,15 +57,11 @@ def save(
     path = Path(path)
     fmt = (format or path.suffix.lstrip(".")).lower()
     if fmt not in _FORMATS:
-        raise ParameterValueError(
-            f"format {fmt or '(none)'!r}; use one of {', '.join(_FORMATS)} (e.g. fig.pdf)"
-        )
+        raise ParameterValueError(f"format {fmt or '(none)'!r}; use one of {', '.join(_FORMATS)} (e.g. fig.pdf)")
     if format is not None and path.suffix.lstrip(".").lower() != fmt:
         path = path.with_suffix(path.suffix + f".{fmt}" if path.suffix else f".{fmt}")
     if not isinstance(dpi, int | np.integer) or not 10 <= int(dpi) <= 4800:
-        raise ParameterValueError(
-            f"dpi = {dpi!r}; give an integer between 10 and 4800 (300 for print)"
-        )
+        raise ParameterValueError(f"dpi = {dpi!r}; give an integer between 10 and 4800 (300 for print)")
     meta: dict[str, Any] | None
     creator = f"lsi {__version__} (matplotlib {mpl.__version__})"
     if fmt == "pdf":

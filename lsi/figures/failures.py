@@ -4,29 +4,21 @@ we are (:func:`assumptions`, drawn from :class:`lsi.assumptions.AssumptionReport
 from __future__ import annotations
 
 import math
-import warnings
 from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 
 from ..diagnostics import FAILURES, failure_analysis
-from ..exceptions import LsiWarning, ParameterValueError
+from ..exceptions import ParameterValueError
 from . import style
-from .axes import (
-    is_wide,
-    new_figure,
-    time_axis,
-    use_dates,
-    xvals,
-)
-from .labels import (
-    fmt_weight,
-)
-from .legend import place_legend
+from .axes import is_wide, new_figure, time_axis, use_dates, xvals
+from .labels import fmt_weight
+from .legend import hatch_handle, marker_handle, place_legend
+from .marks import median_tick, reference_lines
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -39,37 +31,14 @@ __all__ = ["assumptions"]
 _FAILURE_ROWS = ("closure", "amplification", "efficiency")
 
 
-def _report_t0(report: Any, fits: FitCollection | None) -> float | None:
-    """The time origin of the fits behind a report (their t0, else the series' start, which
-    is lsi.fit's default; None when the report does not say)."""
-    if fits is not None:
-        first = next(iter(fits.values()), None)
-        if first is not None:
-            return float(first.t0)
-    dts = (report.data or {}).get("doubling_times") or []
-    if dts:
-        return float(dts[0]["t_start"])
-    return None
-
-
 def _replicates(report: Any, fits: FitCollection | None) -> dict[str, np.ndarray] | None:
-    """Per bootstrap replicate (of ``report.bootstrap``): the first failure of its best
-    model (codes into FAILURES; -1 when no model converged), its time and the time of a
-    finite-time singularity, recomputed with :func:`lsi.diagnostics.failure_analysis`
-    exactly as :func:`lsi.assumptions` does, and checked against the report's quantiles.
-    None (with a warning) when that cannot be done faithfully."""
-    boot = getattr(report, "bootstrap", None)
+    """Per bootstrap replicate of ``report.bootstrap``: the first failure of its best model
+    (codes into FAILURES; -1 when no model converged), its time and the time of a finite-time
+    singularity, from the replicates' parameters at the report's ``t0`` with
+    :func:`lsi.diagnostics.failure_analysis`, as :func:`lsi.assumptions` does.  None without
+    a bootstrap."""
+    boot = report.bootstrap
     if boot is None:
-        return None
-    t0 = _report_t0(report, fits)
-    advice = (
-        "; the figure shows the report's quantiles only. Pass fits=, the FitCollection "
-        "the report was made from, to draw every replicate"
-    )
-    if t0 is None:
-        warnings.warn(
-            "the report does not say when its series starts" + advice, LsiWarning, stacklevel=3
-        )
         return None
     best = np.asarray(boot.best)
     code = np.full(best.size, -1, dtype=int)
@@ -81,37 +50,15 @@ def _replicates(report: Any, fits: FitCollection | None) -> dict[str, np.ndarray
             continue
         model = fits[name].model if fits is not None and name in fits else name
         fa = failure_analysis(
-            model,
-            boot.theta[name][rows],
-            t0,
-            thresholds=report.thresholds,
-            horizon=report.horizon,
+            model, boot.theta[name][rows], report.t0, thresholds=report.thresholds, horizon=report.horizon
         )
         code[rows] = fa["first_failure"]
         when[rows] = fa["failure_time"]
         sing[rows] = fa["t_singularity"]
-    for i, k in enumerate(FAILURES[:3]):
-        q = report.failure_times.get(k)
-        sel = code == i
-        if q is None or not sel.any():
-            continue
-        mine = np.nanquantile(when[sel], [0.05, 0.5, 0.95])
-        theirs = np.array([q["time_q05"], q["time_q50"], q["time_q95"]], dtype=float)
-        if not np.allclose(mine, theirs, rtol=0, atol=1e-6):
-            warnings.warn(
-                f"the replicates' {k} failure times (median {mine[1]:.2f}) do not match the "
-                f"report's ({theirs[1]:.2f}): the fits were made with a t0 other than the "
-                "first observation" + advice,
-                LsiWarning,
-                stacklevel=3,
-            )
-            return None
-    return {"code": code, "time": when, "singularity": sing, "t0": np.array(t0)}
+    return {"code": code, "time": when, "singularity": sing}
 
 
-def _strip(
-    ax: Axes, x: np.ndarray, y: float, color: str, *, marker: str, gid: str, seed: int
-) -> None:
+def _strip(ax: Axes, x: np.ndarray, y: float, color: str, *, marker: str, gid: str, seed: int) -> None:
     """Replicates as dots jittered vertically around row ``y`` (deterministic)."""
     if x.size == 0:
         return
@@ -138,12 +85,7 @@ def _quantile_box(ax: Axes, x: np.ndarray, y: float, *, gid: str) -> None:
     (from ten values up: fewer are shown as they are)."""
     if x.size < 10:
         return
-    _box(ax, *np.quantile(x, [0.05, 0.5, 0.95]), y, gid=gid)
-
-
-def _box(ax: Axes, q05: float, q50: float, q95: float, y: float, *, gid: str) -> None:
-    from matplotlib.patches import Rectangle
-
+    q05, q50, q95 = np.quantile(x, [0.05, 0.5, 0.95])
     ax.add_patch(
         Rectangle(
             (q05, y - 0.27),
@@ -156,15 +98,7 @@ def _box(ax: Axes, q05: float, q50: float, q95: float, y: float, *, gid: str) ->
             gid=gid,
         )
     )
-    ax.plot(
-        [q50, q50],
-        [y - 0.27, y + 0.27],
-        color=style.DATA_COLOUR,
-        linewidth=1.4,
-        solid_capstyle="butt",
-        zorder=2,
-        gid=gid + ":median",
-    )
+    median_tick(ax, q50, y, 0.27, linewidth=1.4, zorder=2, gid=gid + ":median")
 
 
 def assumptions(
@@ -203,19 +137,19 @@ def assumptions(
         From :func:`lsi.assumptions`; with ``n_boot > 0`` for the bootstrap bars and
         the replicates' dates (without, the panel shows the models' own dates).
     fits : FitCollection, optional
-        The fits the report was made from.  Needed only when they were made with a
-        ``t0`` other than the first observation (the report does not record it).
+        The fits the report was made from (their models are used as fitted; without,
+        the models of the registry by name).
     data : bool
         Add the panel of the model-agnostic check.
     min_weight : float
         Models with a smaller Akaike weight get no diamond.
-    fig : Figure, optional
-    dates, width, height
+    fig, dates, width, height
         As in :func:`fit`.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure (``fig`` when given): how likely, when, and the data alone (with ``data``).
 
     Examples
     --------
@@ -226,11 +160,10 @@ def assumptions(
     >>> [ax.get_title(loc="left").split(":")[0] for ax in fig.axes]
     ['how likely', 'when', 'the data alone']
     """
-    need = ("probabilities", "models", "thresholds", "horizon", "failure_times", "data")
+    need = ("probabilities", "models", "thresholds", "horizon", "failure_times", "data", "t0", "bootstrap")
     if any(not hasattr(report, k) for k in need):
         raise ParameterValueError(
-            "assumptions needs the report of lsi.assumptions(fits, n_boot=...); "
-            f"got {type(report).__name__}"
+            f"assumptions needs the report of lsi.assumptions(fits, n_boot=...); got {type(report).__name__}"
         )
     if not (isinstance(min_weight, int | float) and 0 <= min_weight <= 1):
         raise ParameterValueError(f"min_weight = {min_weight!r}; give an Akaike weight in [0, 1]")
@@ -238,13 +171,6 @@ def assumptions(
     boot_probs = report.bootstrap_probabilities
     reps = _replicates(report, fits)
     n_rep = 0 if reps is None else int(np.sum(reps["code"] >= 0))
-    # without the replicates (a report whose t0 is unknown), the report's own quantiles
-    quantiles_only = reps is None and getattr(report, "bootstrap", None) is not None
-    q_of: dict[str, tuple[float, float, float]] = {}
-    if quantiles_only:
-        for k, q in (report.failure_times or {}).items():
-            if k in _FAILURE_ROWS:
-                q_of[k] = (float(q["time_q05"]), float(q["time_q50"]), float(q["time_q95"]))
     horizon = float(report.horizon)
     dts = (report.data or {}).get("doubling_times") or []
     t_last = float(dts[-1]["t_end"]) if dts else math.nan
@@ -271,7 +197,6 @@ def assumptions(
         elif ts is not None and math.isfinite(ts) and ts <= horizon:
             diamonds.append(("singularity", float(ts), str(m["name"]), w))
     times = [v for v in rep_x.values() if v.size] + [np.array([d[1] for d in diamonds])]
-    times += [np.array(q) for q in q_of.values()]
     if math.isfinite(t_last):
         times.append(np.array([t_last]))
     allt = np.concatenate(times) if times else np.array([])
@@ -289,16 +214,12 @@ def assumptions(
         if fig is None:
             fig = new_figure(width, height, (2.5 if wide else 5.0) + (0.0 if acc or wide else -0.7))
         if wide:
-            gs = fig.add_gridspec(
-                2 if acc else 1, 2, width_ratios=[1, 1.55], height_ratios=[4, 1.4] if acc else [1]
-            )
+            gs = fig.add_gridspec(2 if acc else 1, 2, width_ratios=[1, 1.55], height_ratios=[4, 1.4] if acc else [1])
             axp = fig.add_subplot(gs[0, 0])
             axt = fig.add_subplot(gs[:, 1])
             axd = fig.add_subplot(gs[1, 0]) if acc else None
         else:
-            gs = fig.add_gridspec(
-                3 if acc else 2, 1, height_ratios=[3.2, 4.6, 1.2] if acc else [3.2, 4.6]
-            )
+            gs = fig.add_gridspec(3 if acc else 2, 1, height_ratios=[3.2, 4.6, 1.2] if acc else [3.2, 4.6])
             axp = fig.add_subplot(gs[0])
             axt = fig.add_subplot(gs[1])
             axd = fig.add_subplot(gs[2]) if acc else None
@@ -321,9 +242,7 @@ def assumptions(
                 linewidth=0.5,
                 gid=f"weight:{k}",
             )
-            axp.text(
-                p + 0.02, yi + (h / 2 if two else 0), fmt_weight(p), va="center", fontsize=6.5
-            )
+            axp.text(p + 0.02, yi + (h / 2 if two else 0), fmt_weight(p), va="center", fontsize=6.5)
             if two:
                 pb = float(boot_probs.get(k, 0.0))
                 axp.barh(
@@ -338,9 +257,7 @@ def assumptions(
                     gid=f"bootstrap:{k}",
                 )
                 axp.text(pb + 0.02, yi - h / 2, fmt_weight(pb), va="center", fontsize=6.5)
-        axp.set_yticks(
-            ypos, ["closure", "amplification", "efficiency", f"none before {horizon:.0f}"]
-        )
+        axp.set_yticks(ypos, ["closure", "amplification", "efficiency", f"none before {horizon:.0f}"])
         axp.tick_params(axis="y", length=0)
         axp.set_ylim(-0.6, len(FAILURES) - 0.4)
         axp.set_xlim(0, 1.3)
@@ -356,16 +273,16 @@ def assumptions(
                 _strip(axt, x, yrow[k], style.DATA_COLOUR, marker="x", gid="singularity", seed=i)
             else:
                 _strip(
-                    axt, x, yrow[k], style.ASSUMPTION_COLOURS[k], marker="o", gid=f"when:{k}",
+                    axt,
+                    x,
+                    yrow[k],
+                    style.ASSUMPTION_COLOURS[k],
+                    marker="o",
+                    gid=f"when:{k}",
                     seed=i,
                 )
-            if k in q_of:
-                _box(axt, *xvals(np.array(q_of[k]), dates), yrow[k], gid=f"range:{k}")
-            else:
-                _quantile_box(axt, x, yrow[k], gid=f"range:{k}")
-        axt.axhline(
-            yrow["singularity"] + 0.5, color=style.GREY, linewidth=0.5, linestyle=(0, (3, 2))
-        )
+            _quantile_box(axt, x, yrow[k], gid=f"range:{k}")
+        axt.axhline(yrow["singularity"] + 0.5, color=style.GREY, linewidth=0.5, linestyle=(0, (3, 2)))
         # model diamonds; their names are placed once the layout is known (_label_diamonds)
         span_x = xvals([lo_t, hi_t], dates)
         marked: list[tuple[float, list[tuple[float, str]]]] = []
@@ -390,20 +307,11 @@ def assumptions(
                 )
             if mine:
                 marked.append((yd, [(xd, f"{d[2]} ({fmt_weight(d[3])})") for xd, d in mine]))
+        last = None
         if math.isfinite(t_last) and lo_t <= t_last <= hi_t:
-            axt.axvline(
-                xvals(t_last, dates)[0],
-                color=style.GREY,
-                linewidth=0.5,
-                linestyle=(0, (2, 2)),
-                zorder=0,
-                gid="last-observation",
-            )
+            last = reference_lines(axt, xvals(t_last, dates), gid="last-observation")
 
         def count(k: str) -> str:
-            if quantiles_only and k in _FAILURE_ROWS:
-                share = float((report.failure_times or {}).get(k, {}).get("share", 0.0))
-                return f"\n{share:.1%}"
             if reps is None:
                 return ""
             return f"\n{rep_x[k].size} of {n_rep}"
@@ -419,13 +327,7 @@ def assumptions(
         time_axis(axt, dates)
         axt.set_title(
             "when: "
-            + (
-                f"in {n_rep} bootstrap replicates"
-                if reps is not None
-                else f"5-95% of {report.n_boot} bootstrap replicates"
-                if quantiles_only
-                else "in each model's fit (no bootstrap)"
-            ),
+            + (f"in {n_rep} bootstrap replicates" if reps is not None else "in each model's fit (no bootstrap)"),
             loc="left",
             fontsize=7,
             pad=3,
@@ -492,16 +394,12 @@ def assumptions(
         ]
         labels = ["Akaike weights"]
         if boot_probs is not None:
-            handles.append(
-                Patch(facecolor="white", edgecolor=style.GREY, hatch="/////", linewidth=0.6)
-            )
+            handles.append(hatch_handle(style.GREY))
             labels.append(f"bootstrap: share of {report.n_boot} replicates")
         if reps is not None:
-            handles.append(
-                Line2D([], [], marker="o", color=style.GREY, linestyle="none", markersize=3)
-            )
+            handles.append(Line2D([], [], marker="o", color=style.GREY, linestyle="none", markersize=3))
             labels.append("a replicate (its best model's first failure)")
-        if q_of or any(v.size >= 10 for v in rep_x.values()):
+        if any(v.size >= 10 for v in rep_x.values()):
             handles.append(Patch(facecolor="none", edgecolor=style.DATA_COLOUR, linewidth=0.7))
             labels.append("5-95% of replicates, median")
         if rep_x["singularity"].size:
@@ -518,25 +416,13 @@ def assumptions(
             )
             labels.append("finite-time singularity first (not a failure)")
         if diamonds:
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    marker="D",
-                    markerfacecolor="white",
-                    markeredgecolor=style.DATA_COLOUR,
-                    linestyle="none",
-                    markersize=3.6,
-                )
-            )
+            handles.append(marker_handle("D", style.DATA_COLOUR, markersize=3.6))
             labels.append(f"a model's own fit (Akaike weight; shown from {min_weight:g})")
-        if math.isfinite(t_last) and lo_t <= t_last <= hi_t:
-            handles.append(Line2D([], [], color=style.GREY, linewidth=0.5, linestyle=(0, (2, 2))))
+        if last is not None:
+            handles.append(last)
             labels.append("last observation")
         if axd is not None:
-            handles.append(
-                Line2D([], [], marker="o", color=style.DATA_COLOUR, markersize=3.5, linewidth=1.0)
-            )
+            handles.append(Line2D([], [], marker="o", color=style.DATA_COLOUR, markersize=3.5, linewidth=1.0))
             labels.append("the data: change of the growth rate, interval")
         place_legend(axt if not own else axp, handles, labels, own)
         _label_diamonds(fig, axt, marked)

@@ -9,30 +9,20 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from ..exceptions import ParameterValueError
 from ..series import Series
 from . import style
-from .axes import (
-    auto_yscale,
-    is_wide,
-    new_figure,
-    time_axis,
-    use_dates,
-    xvals,
-)
+from .axes import auto_yscale, ax_or_fig, is_wide, new_figure, time_axis, use_dates, xvals
 from .inputs import check_forecast, chosen_results, noise_name
-from .labels import (
-    fmt_weight,
-    model_label,
-    units_label,
-)
-from .legend import add_notes, note_handle, place_legend
-from .marks import band_fill, draw_data
+from .labels import fmt_weight, model_label, units_label
+from .legend import add_notes, hatch_handle, note_handle, place_legend
+from .marks import band_fill, draw_data, reference_lines, row_text
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
+    from matplotlib.axes import Axes
 
     from ..fitting import FitCollection
 
@@ -43,8 +33,9 @@ def fit(
     fits: FitCollection,
     models: str | Sequence[str] | None = None,
     *,
+    ax: Axes | None = None,
     fig: Figure | None = None,
-    residuals: bool = True,
+    residuals: bool | None = None,
     residual_models: str | Sequence[str] | None = None,
     band: xr.Dataset | None = None,
     yscale: str | None = None,
@@ -62,11 +53,14 @@ def fit(
     models : str or list of str, optional
         Models to draw; default every converged model (the legend names the ones
         left out and why).
+    ax : Axes, optional
+        Draw the data and curves into these axes (no residual panel).
     fig : Figure, optional
         Draw into this (empty) figure instead of a new one.
-    residuals : bool
+    residuals : bool, optional
         Add a panel of residuals in the noise model's space (ln units for ``log``
-        noise, logits for ``logit``, data units for ``additive``).
+        noise, logits for ``logit``, data units for ``additive``); default yes,
+        unless ``ax`` is given.
     residual_models : str or list of str, optional
         Models whose residuals are drawn; default all drawn models, or the three
         with the lowest AICc when the series has more than 60 points (markers only).
@@ -88,6 +82,8 @@ def fit(
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn (that of ``ax`` when given): the data and curves, above the
+        residuals when they are drawn.
 
     Examples
     --------
@@ -97,17 +93,28 @@ def fit(
     >>> [ax.get_yscale() for ax in fig.axes]
     ['log', 'linear']
     """
+    ax_or_fig(ax, fig)
+    if residuals is None:
+        residuals = ax is None
+    elif residuals and ax is not None:
+        raise ParameterValueError(
+            "the residuals need a panel of their own: pass fig= (a figure to fill) instead of ax=, or residuals=False"
+        )
     series: Series = fits.series
     results, left_out = chosen_results(fits, models)
     dates = use_dates(series.t, dates)
     with style.context():
-        own = fig is None
-        if fig is None:
-            fig = new_figure(width, height, 3.6 if is_wide(width) else 3.2)
-        if residuals:
-            ax, axr = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+        own = fig is None and ax is None
+        axr = None
+        if ax is not None:
+            fig = ax.figure
         else:
-            ax, axr = fig.subplots(), None
+            if fig is None:
+                fig = new_figure(width, height, 3.6 if is_wide(width) else 3.2)
+            if residuals:
+                ax, axr = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+            else:
+                ax = fig.subplots()
         data_vals = [series.y] + ([series.lower, series.upper] if series.lower is not None else [])
         scale = auto_yscale(yscale, *data_vals)
         ax.set_yscale(scale)
@@ -160,9 +167,7 @@ def fit(
         labels = [data_handle[1][0]] + labels
         if band is not None:
             handles.append(Patch(color=style.GREY, alpha=0.3, linewidth=0))
-            labels.append(
-                f"{float(band.attrs.get('level', qs[-1] - qs[0])):.0%} band of each curve"
-            )
+            labels.append(f"{float(band.attrs.get('level', qs[-1] - qs[0])):.0%} band of each curve")
         add_notes(handles, labels, results, left_out)
         ax.set_ylabel(ylabel or units_label(series.units))
         if axr is not None:
@@ -172,9 +177,7 @@ def fit(
             shown = (
                 results
                 if residual_models is None and not dense
-                else (
-                    results[:3] if residual_models is None else chosen_results(fits, residual_models)[0]
-                )
+                else (results[:3] if residual_models is None else chosen_results(fits, residual_models)[0])
             )
             for rank, r in enumerate(shown):
                 st = style.model_style(r.name)
@@ -237,13 +240,13 @@ def comparison(
     bootstrap : lsi.fitting.Bootstrap or mapping of str to float, optional
         Draw the bootstrap selection probabilities (``fits.bootstrap(n)``) beside
         the Akaike weights.
-    fig : Figure, optional
-    width, height
+    fig, width, height
         As in :func:`fit`.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure (``fig`` when given): delta AICc beside the Akaike weights.
 
     Examples
     --------
@@ -275,9 +278,7 @@ def comparison(
         for yi, r in zip(ypos, results, strict=True):
             st = style.model_style(r.name)
             d = r.aicc - best if r.converged else math.nan
-            names.append(
-                (r.model.title or r.name) + ("" if r.identifiable or not r.converged else " (n.i.)")
-            )
+            names.append((r.model.title or r.name) + ("" if r.identifiable or not r.converged else " (n.i.)"))
             if r.converged and math.isfinite(d):
                 axd.barh(yi, d, height=0.62, color=st["color"], gid=f"daicc:{r.name}")
                 axw.barh(
@@ -298,13 +299,13 @@ def comparison(
                 )
             else:
                 axd.barh(yi, 0, height=0.62)
-                axd.text(
+                row_text(
+                    axd,
                     0.02,
                     yi,
                     "did not converge",
-                    transform=axd.get_yaxis_transform(),
-                    va="center",
                     ha="left",
+                    va="center",
                     fontsize=6.5,
                     color=style.GREY,
                     gid=f"not-converged:{r.name}",
@@ -324,18 +325,8 @@ def comparison(
                         linewidth=0.6,
                         gid=f"bootstrap:{r.name}",
                     )
-                    axw.text(
-                        pb + 0.02, yi - 0.18, fmt_weight(pb), va="center", ha="left", fontsize=6.5
-                    )
-        for ref in (2.0, 10.0):
-            axd.axvline(
-                ref,
-                color=style.GREY,
-                linewidth=0.5,
-                linestyle=(0, (2, 2)),
-                zorder=0,
-                gid="reference",
-            )
+                    axw.text(pb + 0.02, yi - 0.18, fmt_weight(pb), va="center", ha="left", fontsize=6.5)
+        reference = reference_lines(axd, (2.0, 10.0), gid="reference")
         axd.set_yticks(ypos, names)
         axd.set_xlabel(r"$\Delta$AICc")
         axd.set_ylim(-0.6, n - 0.4)
@@ -348,14 +339,12 @@ def comparison(
         axw.set_xticks([0, 0.5, 1.0])
         axw.set_xlabel("weight")
         axw.tick_params(left=False)
-        handles: list[Any] = [
-            Line2D([], [], color=style.GREY, linewidth=0.5, linestyle=(0, (2, 2)))
-        ]
+        handles: list[Any] = [reference]
         labels = [r"$\Delta$AICc = 2, 10"]
         if probs is not None:
             handles += [
                 Patch(facecolor=style.GREY),
-                Patch(facecolor="white", edgecolor=style.GREY, hatch="/////", linewidth=0.6),
+                hatch_handle(style.GREY),
             ]
             labels += ["Akaike weight", "bootstrap: P(lowest AICc)"]
         if any(r.converged and not r.identifiable for r in results):

@@ -16,22 +16,11 @@ from matplotlib.patches import Patch
 from ..exceptions import ParameterValueError, UnknownModelError
 from ..series import Series
 from . import style
-from .axes import (
-    auto_yscale,
-    freeze_ylim,
-    is_wide,
-    new_figure,
-    time_axis,
-    use_dates,
-    xvals,
-)
+from .axes import auto_yscale, ax_or_fig, freeze_ylim, is_wide, new_figure, time_axis, use_dates, xvals
 from .inputs import check_forecast
-from .labels import (
-    model_title,
-    units_label,
-)
-from .legend import note_handle, place_legend
-from .marks import band_fill, draw_data, edge_arrow, edge_marks
+from .labels import model_title, units_label
+from .legend import hatch_handle, note_handle, place_legend
+from .marks import band_fill, draw_data, edge_arrow, edge_marks, median_tick, reference_lines, row_text
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
@@ -56,8 +45,7 @@ def _reach_rows(
                 v, lo, hi = rec["value"], rec.get("lower"), rec.get("upper")
             except (TypeError, KeyError, AttributeError):
                 raise ParameterValueError(
-                    f"reach[{name!r}] = {rec!r}; give {{'value', 'lower', 'upper'}} "
-                    "(None for unbounded) or None"
+                    f"reach[{name!r}] = {rec!r}; give {{'value', 'lower', 'upper'}} (None for unbounded) or None"
                 ) from None
 
         def num(x: Any) -> float | None:
@@ -76,6 +64,7 @@ def forecast(
     band: str = "averaged",
     models: Sequence[str] = (),
     mixture: bool = True,
+    ax: Axes | None = None,
     fig: Figure | None = None,
     yscale: str | None = None,
     dates: bool | None = None,
@@ -111,24 +100,28 @@ def forecast(
         Other models whose medians are drawn as lines.
     mixture : bool
         Outline the ``bootstrap_mixture`` prediction band when present.
+    ax : Axes, optional
+        Draw the fan chart into these axes (without ``reach``, which needs a panel
+        of its own: pass ``fig`` then).
     fig, yscale, dates, ylabel, width, height
         As in :func:`fit`.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn (that of ``ax`` when given): the fan chart, above the dates
+        ``target`` is reached when ``reach`` is given.
     """
+    ax_or_fig(ax, fig)
+    if ax is not None and reach is not None:
+        raise ParameterValueError("reach= adds a panel of its own: pass fig= (a figure to fill) instead of ax=")
     check_forecast(ds)
     model_names = [str(m) for m in ds["model"].values]
     if band not in model_names:
-        raise UnknownModelError(
-            f"band = {band!r} is not a model of this forecast; models: {', '.join(model_names)}"
-        )
+        raise UnknownModelError(f"band = {band!r} is not a model of this forecast; models: {', '.join(model_names)}")
     for m in models:
         if m not in model_names:
-            raise UnknownModelError(
-                f"no forecast for model {m!r}; models: {', '.join(model_names)}"
-            )
+            raise UnknownModelError(f"no forecast for model {m!r}; models: {', '.join(model_names)}")
     if reach is not None and target is None:
         raise ParameterValueError("reach= needs target= (the level being reached, in data units)")
     rows = _reach_rows(reach) if reach is not None else []
@@ -151,11 +144,15 @@ def forecast(
         return np.asarray(ds[var].sel(model=model, quantile=q).values, dtype=float)
 
     with style.context():
-        own = fig is None
-        if fig is None:
+        own = fig is None and ax is None
+        if ax is not None:
+            fig = ax.figure
+        elif fig is None:
             main_h = 3.2 if is_wide(width) else 2.6
             fig = new_figure(width, height, main_h + (0.45 + 0.17 * len(rows) if rows else 0.0))
-        if rows:
+        if ax is not None:
+            axr = None
+        elif rows:
             strip = 0.17 * len(rows) + 0.1
             ax, axr = fig.subplots(
                 2,
@@ -228,16 +225,7 @@ def forecast(
             cont = draw_data(ax, series, dates)
             handles.insert(0, cont)
             labels.insert(0, cont.get_label())
-            xl = xvals(series.t[-1], dates)[0]
-            ax.axvline(
-                xl,
-                color=style.GREY,
-                linewidth=0.5,
-                linestyle=(0, (2, 2)),
-                zorder=0,
-                gid="last-observation",
-            )
-            handles.append(Line2D([], [], color=style.GREY, linewidth=0.5, linestyle=(0, (2, 2))))
+            handles.append(reference_lines(ax, xvals(series.t[-1], dates), gid="last-observation"))
             labels.append("last observation")
         if target is not None:
             ax.axhline(
@@ -247,12 +235,10 @@ def forecast(
                 linestyle=(0, (1, 1.5)),
                 gid="target",
             )
-            handles.append(
-                Line2D([], [], color=style.DATA_COLOUR, linewidth=0.6, linestyle=(0, (1, 1.5)))
-            )
+            handles.append(Line2D([], [], color=style.DATA_COLOUR, linewidth=0.6, linestyle=(0, (1, 1.5))))
             labels.append(f"target: {target:g} {units}".strip())
         if unb:
-            handles.append(Patch(facecolor="white", edgecolor=colour, hatch="////", linewidth=0.5))
+            handles.append(hatch_handle(colour, "////", 0.5))
             labels.append("band unbounded above (after a singularity)")
         ax.set_ylabel(ylabel or units_label(units))
         x0 = xvals(t_min, dates)[0]
@@ -292,13 +278,13 @@ def _draw_reach(
         st = style.model_style(name)
         c = st["color"]
         if v is None:
-            ax.text(
+            row_text(
+                ax,
                 0.01,
                 y,
                 "never reached",
-                transform=ax.get_yaxis_transform(),
-                va="center",
                 ha="left",
+                va="center",
                 fontsize=6.5,
                 color=style.GREY,
                 gid=f"never:{name}",
@@ -320,27 +306,10 @@ def _draw_reach(
             else:
                 edge_arrow(ax, xlo, y, c, to="right")
                 if hi is not None:
-                    ax.text(
-                        1.0,
-                        y + 0.3,
-                        f"{hi:.1f}",
-                        transform=ax.get_yaxis_transform(),
-                        ha="right",
-                        va="bottom",
-                        fontsize=6,
-                        color=c,
-                    )
+                    row_text(ax, 1.0, y + 0.3, f"{hi:.1f}", ha="right", va="bottom", fontsize=6, color=c)
         if beyond:
-            ax.text(
-                1.0,
-                y,
-                f"{v:.1f} ",
-                transform=ax.get_yaxis_transform(),
-                ha="right",
-                va="center",
-                fontsize=6.5,
-                color=c,
-                gid=f"reach-beyond:{name}",
+            row_text(
+                ax, 1.0, y, f"{v:.1f} ", ha="right", va="center", fontsize=6.5, color=c, gid=f"reach-beyond:{name}"
             )
         else:
             ax.plot(
@@ -353,15 +322,10 @@ def _draw_reach(
                 gid=f"reach-value:{name}",
             )
         if lo is None and hi is None:
-            ax.text(
-                xv, y + 0.3, "no interval", ha="center", va="bottom", fontsize=6, color=style.GREY
-            )
+            ax.text(xv, y + 0.3, "no interval", ha="center", va="bottom", fontsize=6, color=style.GREY)
     ax.set_yticks(
         ys,
-        [
-            model_title(r[0]) if not short or r[0] in ("averaged", "bootstrap_mixture") else r[0]
-            for r in rows
-        ],
+        [model_title(r[0]) if not short or r[0] in ("averaged", "bootstrap_mixture") else r[0] for r in rows],
     )
     ax.set_ylim(-0.7, n - 0.3)
     ax.tick_params(axis="y", length=0)
@@ -378,6 +342,21 @@ def _bt_label(name: str) -> str:
     if name == "naive":
         return "naive: last local trend"
     return model_title(name)
+
+
+def _origin_dots(ax: Axes, x: np.ndarray, y: float, color: str, *, gid: str) -> None:
+    """One dot per forecast origin along row ``y``."""
+    ax.plot(
+        x,
+        np.full(len(x), y),
+        "o",
+        color=color,
+        markersize=2.6,
+        markeredgewidth=0,
+        linestyle="none",
+        zorder=3,
+        gid=gid,
+    )
 
 
 def backtest(
@@ -414,21 +393,19 @@ def backtest(
     score : {"crps", "interval_score"}
     models : list of str, optional
         Forecasts to show (default all, in the order of the mean score).
-    fig : Figure, optional
-    width, height
+    fig, width, height
         As in :func:`fit`.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure (``fig`` when given): score, coverage and error of the median.
     """
     import pandas as pd
 
     df = getattr(bt, "scores", None)
     if not isinstance(df, pd.DataFrame) or not hasattr(bt, "level"):
-        raise ParameterValueError(
-            f"backtest needs the result of lsi.backtest.backtest(...); got {type(bt).__name__}"
-        )
+        raise ParameterValueError(f"backtest needs the result of lsi.backtest.backtest(...); got {type(bt).__name__}")
     if score not in ("crps", "interval_score"):
         raise ParameterValueError(f"score = {score!r}; use 'crps' or 'interval_score'")
     if df.empty:
@@ -458,9 +435,7 @@ def backtest(
     if models is not None:
         for m in models:
             if m not in order:
-                raise UnknownModelError(
-                    f"no backtest scores of {m!r}; scored: {', '.join(order)}"
-                )
+                raise UnknownModelError(f"no backtest scores of {m!r}; scored: {', '.join(order)}")
         order = [m for m in order if m in set(models)]
     n = len(order)
     ypos = {m: float(n - 1 - i) for i, m in enumerate(order)}
@@ -502,9 +477,7 @@ def backtest(
         if fig is None:
             fig = new_figure(width, height, (0.75 + 0.21 * n) * (1 if wide else 2))
         if wide:
-            axs, axc, axe = fig.subplots(
-                1, 3, sharey=True, gridspec_kw={"width_ratios": [1.35, 1, 1]}
-            )
+            axs, axc, axe = fig.subplots(1, 3, sharey=True, gridspec_kw={"width_ratios": [1.35, 1, 1]})
         else:  # one column: the score across the top, coverage and error below it
             gs = fig.add_gridspec(2, 2, width_ratios=[1, 1.3])
             axs = fig.add_subplot(gs[0, :])
@@ -517,8 +490,9 @@ def backtest(
             c = style.GREY if m == "naive" else st["color"]
             if m == "naive":
                 for a in (axs, axc, axe):
-                    a.axhspan(y - 0.5, y + 0.5, color=style.LIGHT_GREY, alpha=0.45,
-                              linewidth=0, zorder=0, gid="naive-row")
+                    a.axhspan(
+                        y - 0.5, y + 0.5, color=style.LIGHT_GREY, alpha=0.45, linewidth=0, zorder=0, gid="naive-row"
+                    )
             row = summ.loc[m]
             pts = per.loc[m] if m in per.index.get_level_values(0) else None
             # score
@@ -538,53 +512,40 @@ def backtest(
                 )
             med = float(row["median"])
             if math.isfinite(med) and s_lo <= med <= s_hi:
-                axs.plot([med, med], [y - 0.28, y + 0.28], color=style.DATA_COLOUR,
-                         linewidth=1.2, solid_capstyle="butt", gid=f"median:{m}", zorder=4)
+                median_tick(axs, med, y, 0.28, linewidth=1.2, zorder=4, gid=f"median:{m}")
             if pts is not None:
                 sv = pts["s"].to_numpy(float)
                 inside = np.isfinite(sv) & (sv >= s_lo) & (sv <= s_hi)
-                axs.plot(sv[inside], np.full(int(inside.sum()), y), "o", color=c,
-                         markersize=2.6, markeredgewidth=0, linestyle="none", zorder=3,
-                         gid=f"origin-score:{m}")
+                _origin_dots(axs, sv[inside], y, c, gid=f"origin-score:{m}")
                 over = edge_marks(axs, sv[~inside], y, s_lo, s_hi, c, f"beyond:{m}")
                 if not (math.isnan(med) or s_lo <= med <= s_hi):
-                    over += edge_marks(axs, np.array([med]), y, s_lo, s_hi, style.DATA_COLOUR,
-                                        f"beyond:{m}")
+                    over += edge_marks(axs, np.array([med]), y, s_lo, s_hi, style.DATA_COLOUR, f"beyond:{m}")
                 if over:
                     beyond.setdefault(m, []).extend(over)
             # coverage
-            axc.barh(y, float(row["coverage"]), height=0.56, color=c, alpha=0.35,
-                     linewidth=0, gid=f"coverage:{m}")
+            axc.barh(y, float(row["coverage"]), height=0.56, color=c, alpha=0.35, linewidth=0, gid=f"coverage:{m}")
             if pts is not None:
-                axc.plot(pts["cov"].to_numpy(float), np.full(len(pts), y), "o", color=c,
-                         markersize=2.6, markeredgewidth=0, linestyle="none", zorder=3,
-                         gid=f"origin-coverage:{m}")
+                _origin_dots(axc, pts["cov"].to_numpy(float), y, c, gid=f"origin-coverage:{m}")
             # error of the median
             b = float(row["bias"])
             if math.isfinite(b):
-                axe.barh(y, max(-e_lim, min(b, e_lim)), height=0.56, color=c, alpha=0.35,
-                         linewidth=0, gid=f"bias:{m}")
+                axe.barh(y, max(-e_lim, min(b, e_lim)), height=0.56, color=c, alpha=0.35, linewidth=0, gid=f"bias:{m}")
             if pts is not None:
                 ev = pts["err"].to_numpy(float)
                 inside = np.isfinite(ev) & (np.abs(ev) <= e_lim)
-                axe.plot(ev[inside], np.full(int(inside.sum()), y), "o", color=c,
-                         markersize=2.6, markeredgewidth=0, linestyle="none", zorder=3,
-                         gid=f"origin-error:{m}")
+                _origin_dots(axe, ev[inside], y, c, gid=f"origin-error:{m}")
                 over = edge_marks(axe, ev[~inside], y, -e_lim, e_lim, c, f"beyond:{m}")
                 if over:
                     beyond.setdefault(m, []).extend(over)
         if "naive" in summ.index and "naive" in order:
             nv = float(summ.loc["naive", "mean"])
             if math.isfinite(nv) and s_lo <= nv <= s_hi:
-                axs.axvline(nv, color=style.GREY, linewidth=0.6, linestyle=(0, (1, 1.5)),
-                            zorder=1, gid="baseline")
+                axs.axvline(nv, color=style.GREY, linewidth=0.6, linestyle=(0, (1, 1.5)), zorder=1, gid="baseline")
         names = []
         for m in order:
             k = int(summ.loc[m, "origins"])
             short = m if m not in ("averaged", "bootstrap_mixture") else model_title(m)
-            names.append(
-                (_bt_label(m) if wide else short) + (f" ({k}/{n_orig})" if k < n_orig else "")
-            )
+            names.append((_bt_label(m) if wide else short) + (f" ({k}/{n_orig})" if k < n_orig else ""))
         axs.set_yticks([ypos[m] for m in order], names)
         axs.tick_params(axis="y", length=0)
         if not wide:
@@ -596,8 +557,7 @@ def backtest(
         what = "CRPS" if score == "crps" else "interval score"
         axs.set_xlabel(f"{what} ({units})")
         axs.set_title(f"{what}: lower is better", loc="left", fontsize=7, pad=3)
-        axc.axvline(level, color=style.DATA_COLOUR, linewidth=0.7, linestyle=(0, (4, 2)),
-                    gid="nominal")
+        axc.axvline(level, color=style.DATA_COLOUR, linewidth=0.7, linestyle=(0, (4, 2)), gid="nominal")
         axc.set_xlim(0, 1.02)
         axc.set_xticks([0, 0.5, 1.0])
         axc.set_xlabel(f"share inside\nthe {level:.0%} band")
@@ -627,18 +587,13 @@ def backtest(
             handles.append(Patch(facecolor=style.LIGHT_GREY, alpha=0.45, linewidth=0))
             labels.append("naive baseline (its mean score dotted)")
         if beyond:
-            handles.append(
-                Line2D([], [], marker=">", color=style.GREY, linestyle="none", markersize=4)
-            )
+            handles.append(Line2D([], [], marker=">", color=style.GREY, linestyle="none", markersize=4))
 
             def worst(v: list[float]) -> str:
                 big = max(v, key=abs)
                 return "inf" if math.isinf(big) else f"up to {big:.2g}"
 
-            labels.append(
-                "beyond the axis: "
-                + "; ".join(f"{_bt_label(m)} ({worst(v)})" for m, v in beyond.items())
-            )
+            labels.append("beyond the axis: " + "; ".join(f"{_bt_label(m)} ({worst(v)})" for m, v in beyond.items()))
         if any(int(summ.loc[m, "origins"]) < n_orig for m in order):
             handles.append(note_handle())
             labels.append(f"(k/{n_orig}): scored at k origins (see Backtest.skipped)")

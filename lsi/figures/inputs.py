@@ -33,9 +33,7 @@ def chosen_results(
     out = []
     for name in models:
         if name not in fits:
-            raise UnknownModelError(
-                f"no fit of {name!r} in this collection; fitted: {', '.join(fits)}"
-            )
+            raise UnknownModelError(f"no fit of {name!r} in this collection; fitted: {', '.join(fits)}")
         out.append(fits[name])
     return out, []
 
@@ -62,9 +60,7 @@ def check_forecast(ds: Any) -> None:
             f"and dims {sorted(dims)}"
         )
     if ds.sizes["quantile"] < 2:
-        raise ParameterValueError(
-            "a forecast needs at least two quantiles (lower, upper) to draw a band"
-        )
+        raise ParameterValueError("a forecast needs at least two quantiles (lower, upper) to draw a band")
 
 
 def check_columns(df: Any, what: str, need: Sequence[str], source: str) -> None:
@@ -72,6 +68,4 @@ def check_columns(df: Any, what: str, need: Sequence[str], source: str) -> None:
     cols = set(getattr(df, "columns", ()))
     missing = [c for c in need if c not in cols]
     if missing:
-        raise ParameterValueError(
-            f"{what} must be the DataFrame of {source}; missing columns {missing}"
-        )
+        raise ParameterValueError(f"{what} must be the DataFrame of {source}; missing columns {missing}")

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -65,6 +66,16 @@ def place_legend(
 def note_handle() -> Line2D:
     """An empty handle: the legend entry beside it is a note."""
     return Line2D([], [], linestyle="none", marker="none")
+
+
+def marker_handle(marker: str, edge: str, face: str = "white", **kw: Any) -> Line2D:
+    """A lone marker (open, by default) standing for markers drawn without a line."""
+    return Line2D([], [], marker=marker, markerfacecolor=face, markeredgecolor=edge, linestyle="none", **kw)
+
+
+def hatch_handle(edge: str, hatch: str = "/////", linewidth: float = 0.6) -> Patch:
+    """A white patch hatched in ``edge``: a bootstrap bar, or a band unbounded above."""
+    return Patch(facecolor="white", edgecolor=edge, hatch=hatch, linewidth=linewidth)
 
 
 def add_notes(

@@ -13,14 +13,8 @@ from matplotlib.lines import Line2D
 
 from ..exceptions import ParameterValueError
 from . import style
-from .axes import (
-    new_figure,
-    own_axes,
-    time_axis,
-    use_dates,
-    xvals,
-)
-from .legend import note_handle, place_legend
+from .axes import new_figure, own_axes, time_axis, use_dates, xvals
+from .legend import marker_handle, note_handle, place_legend
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
@@ -77,6 +71,8 @@ def loop_diagnostics(
     Returns
     -------
     matplotlib.figure.Figure
+        The figure (``fig`` when given): ln(C/C0) (with ``capability``) above closure, returns
+        and efficiency.
     """
     need = ["kappa", "rho", "eta"] + (["lnC"] if capability else [])
     missing = [v for v in need if v not in getattr(traj_ds, "data_vars", {})]
@@ -121,18 +117,14 @@ def loop_diagnostics(
                 lo, hi = min(fin.min(), thr), max(fin.max(), thr)
                 pad = 0.08 * (hi - lo if hi > lo else 1.0)
                 a.set_ylim(lo - pad, hi + pad)
-            a.axhline(
-                thr, color=style.GREY, linewidth=0.7, linestyle=(0, (4, 2)), gid=f"threshold:{var}"
-            )
+            a.axhline(thr, color=style.GREY, linewidth=0.7, linestyle=(0, (4, 2)), gid=f"threshold:{var}")
             a.axhspan(a.get_ylim()[0], thr, color=c, alpha=0.07, linewidth=0, zorder=0)
             a.set_ylabel(label)
             tc = _attr_float(traj_ds, tkey)
             if math.isfinite(tc):
                 xc = xvals(tc, dates)[0]
                 is_first = first == name
-                a.axvline(
-                    xc, color=c, linewidth=0.6, linestyle=(0, (1, 1.5)), gid=f"crossing-line:{var}"
-                )
+                a.axvline(xc, color=c, linewidth=0.6, linestyle=(0, (1, 1.5)), gid=f"crossing-line:{var}")
                 a.plot(
                     [xc],
                     [thr],
@@ -170,36 +162,22 @@ def loop_diagnostics(
         for a in axes[:-1]:
             a.tick_params(labelbottom=False)
         fig.align_ylabels(axes)
-        handles: list[Any] = [
-            Line2D([], [], color=style.GREY, linewidth=0.7, linestyle=(0, (4, 2)))
-        ]
+        handles: list[Any] = [Line2D([], [], color=style.GREY, linewidth=0.7, linestyle=(0, (4, 2)))]
         labels = ["threshold (fails below)"]
         crossed = {d[4] for d in _DIAGNOSTICS if math.isfinite(_attr_float(traj_ds, d[3]))}
         if crossed - {first}:
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    marker="o",
-                    markerfacecolor="white",
-                    markeredgecolor=style.DATA_COLOUR,
-                    linestyle="none",
-                )
-            )
+            handles.append(marker_handle("o", style.DATA_COLOUR))
             labels.append("crossing")
         if first in crossed:
             handles.append(Line2D([], [], marker="o", color=style.DATA_COLOUR, linestyle="none"))
             labels.append("first failure")
         if math.isfinite(t_sing):
-            handles.append(
-                Line2D([], [], color=style.DATA_COLOUR, linewidth=0.8, linestyle=(0, (5, 1, 1, 1)))
-            )
+            handles.append(Line2D([], [], color=style.DATA_COLOUR, linewidth=0.8, linestyle=(0, (5, 1, 1, 1))))
             labels.append("finite-time singularity")
         if not crossed:
             handles.append(note_handle())
             labels.append(
-                "no assumption fails before "
-                + ("the singularity" if math.isfinite(t_sing) else "the horizon")
+                "no assumption fails before " + ("the singularity" if math.isfinite(t_sing) else "the horizon")
             )
         place_legend(axes[-1], handles, labels, own, ncol=2 if own and fig.get_figwidth() < 5 else None)
     return fig
@@ -240,6 +218,7 @@ def amdahl_speedup(
     Returns
     -------
     matplotlib.figure.Figure
+        The figure of ``ax``, or a new one.
 
     Examples
     --------
@@ -256,23 +235,15 @@ def amdahl_speedup(
         raise ParameterValueError(f"a = {a!r}; the elasticity must be finite and >= 0")
     if lmax is None:
         inner = ps[ps < 1]
-        knees = (
-            np.log(np.maximum(inner / (1 - inner), 1.0)) / a
-            if (inner.size and a > 0)
-            else np.array([0.0])
-        )
+        knees = np.log(np.maximum(inner / (1 - inner), 1.0)) / a if (inner.size and a > 0) else np.array([0.0])
         lmax = (
-            float(max(np.max(knees) + math.log(100.0) / max(a, 1e-12), math.log(100.0)))
-            if a > 0
-            else math.log(100.0)
+            float(max(np.max(knees) + math.log(100.0) / max(a, 1e-12), math.log(100.0))) if a > 0 else math.log(100.0)
         )
         lmax = min(lmax, 40.0)
     elif not (math.isfinite(lmax) and lmax > 0):
         raise ParameterValueError(f"lmax = {lmax!r}; give a positive ln(C/C0)")
     ell = np.linspace(0.0, lmax, 400)
-    colours = [
-        style.OKABE_ITO[c] for c in ("blue", "vermillion", "green", "purple", "orange", "skyblue")
-    ]
+    colours = [style.OKABE_ITO[c] for c in ("blue", "vermillion", "green", "purple", "orange", "skyblue")]
     with style.context():
         fig, ax, own = own_axes(ax, width, height, 2.6)
         handles, labels = [], []
@@ -314,19 +285,8 @@ def amdahl_speedup(
             handles.append(Line2D([], [], color=style.GREY, linewidth=0.6, linestyle=(0, (4, 2))))
             labels.append("ceiling $1/(1-p)$")
         if knee and a > 0 and any(0.5 < pi < 1 for pi in ps):
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    marker="o",
-                    markerfacecolor="white",
-                    markeredgecolor=style.GREY,
-                    linestyle="none",
-                )
-            )
+            handles.append(marker_handle("o", style.GREY))
             labels.append(r"knee: closure $\kappa$ = 1/2")
-        ax.text(
-            0.98, 0.02, f"$a$ = {a:g}", transform=ax.transAxes, ha="right", va="bottom", fontsize=7
-        )
+        ax.text(0.98, 0.02, f"$a$ = {a:g}", transform=ax.transAxes, ha="right", va="bottom", fontsize=7)
         place_legend(ax, handles, labels, own)
     return fig

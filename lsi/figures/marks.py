@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 import numpy as np
+from matplotlib.lines import Line2D
 
 from . import style
 from .axes import runs, xvals
@@ -19,6 +20,35 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..intervals import Interval
     from ..series import Series
+
+
+#: the dashed grey line of a reference value or date (the last observation; AICc 2 and 10)
+REFERENCE_LINE: dict[str, Any] = {"color": style.GREY, "linewidth": 0.5, "linestyle": (0, (2, 2))}
+
+
+def reference_lines(ax: Axes, xs: Sequence[float], *, gid: str) -> Line2D:
+    """Dashed vertical lines at ``xs`` behind the data; returns their legend handle."""
+    for x in xs:
+        ax.axvline(x, **REFERENCE_LINE, zorder=0, gid=gid)
+    return Line2D([], [], **REFERENCE_LINE)
+
+
+def row_text(ax: Axes, x: float, y: float, text: str, *, ha: str, **kw: Any) -> Any:
+    """Text in row ``y`` (data units) at ``x`` across the axes (0 the left edge, 1 the right)."""
+    return ax.text(x, y, text, transform=ax.get_yaxis_transform(), ha=ha, **kw)
+
+
+def median_tick(ax: Axes, x: float, y: float, half: float, *, linewidth: float, zorder: float, gid: str) -> None:
+    """A median as a bar across row ``y`` (``half`` its half-height)."""
+    ax.plot(
+        [x, x],
+        [y - half, y + half],
+        color=style.DATA_COLOUR,
+        linewidth=linewidth,
+        solid_capstyle="butt",
+        gid=gid,
+        zorder=zorder,
+    )
 
 
 def draw_data(ax: Axes, series: Series, dates: bool, *, label: str | None = None) -> Any:
@@ -136,9 +166,7 @@ def band_fill(
     return True
 
 
-def interval_arrays(
-    intervals: Sequence[Interval | None], scale: float = 1.0
-) -> tuple[np.ndarray, ...]:
+def interval_arrays(intervals: Sequence[Interval | None], scale: float = 1.0) -> tuple[np.ndarray, ...]:
     """value, lower, upper arrays (NaN for None) and the flags unbounded-above and no-interval."""
     n = len(intervals)
     v, lo, hi = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
@@ -154,9 +182,7 @@ def interval_arrays(
     return v, lo, hi, unbounded, no_interval
 
 
-def edge_marks(
-    ax: Axes, xs: np.ndarray, y: float, lo: float, hi: float, color: str, gid: str
-) -> list[float]:
+def edge_marks(ax: Axes, xs: np.ndarray, y: float, lo: float, hi: float, color: str, gid: str) -> list[float]:
     """Values outside [lo, hi] (or infinite) as triangles on the axes' edge; returns them."""
     out = []
     for v in xs:

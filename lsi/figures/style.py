@@ -111,14 +111,10 @@ def width_in(width: str | float) -> float:
         try:
             return WIDTHS[width]
         except KeyError:
-            raise ValueError(
-                f"width = {width!r}; use 'single' (3.5 in), 'double' (7.2 in) or inches"
-            ) from None
+            raise ValueError(f"width = {width!r}; use 'single' (3.5 in), 'double' (7.2 in) or inches") from None
     w = float(width)
     if not 1.0 <= w <= 20.0:
-        raise ValueError(
-            f"width = {width!r} inches; give a width between 1 and 20 (journal columns: 3.5, 7.2)"
-        )
+        raise ValueError(f"width = {width!r} inches; give a width between 1 and 20 (journal columns: 3.5, 7.2)")
     return w
 
 

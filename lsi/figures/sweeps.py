@@ -8,28 +8,18 @@ from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 import numpy as np
+from matplotlib.collections import PatchCollection
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 
 from ..exceptions import ParameterValueError
 from . import style
-from .axes import (
-    is_wide,
-    new_figure,
-    own_axes,
-    runs,
-)
+from .axes import is_wide, new_figure, own_axes, runs
 from .inputs import check_columns
-from .labels import (
-    ASSUMPTION_LABELS,
-    PARAMETER_SHORT,
-    output_label,
-    param_label,
-    wrap_math,
-)
-from .legend import note_handle, place_legend
+from .labels import ASSUMPTION_LABELS, PARAMETER_SHORT, output_label, param_label, wrap_math
+from .legend import marker_handle, note_handle, place_legend
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
@@ -92,28 +82,19 @@ def phase(
     Returns
     -------
     matplotlib.figure.Figure
+        The figure of ``ax``, or a new one.
     """
     if "first_failure" not in getattr(sweep_ds, "data_vars", {}):
-        raise ParameterValueError(
-            "phase needs a sweep Dataset with a first_failure variable (from lsi.sweep)"
-        )
+        raise ParameterValueError("phase needs a sweep Dataset with a first_failure variable (from lsi.sweep)")
     legend = [
-        str(s)
-        for s in sweep_ds.attrs.get(
-            "first_failure_legend", ["closure", "amplification", "efficiency", "none"]
-        )
+        str(s) for s in sweep_ds.attrs.get("first_failure_legend", ["closure", "amplification", "efficiency", "none"])
     ]
     ff = sweep_ds["first_failure"]
     if x is None or y is None:
         swept = [d for d in ff.dims if ff.sizes[d] > 1]
-        if (
-            len(swept) != 2
-            or (x is not None and x not in swept)
-            or (y is not None and y not in swept)
-        ):
+        if len(swept) != 2 or (x is not None and x not in swept) or (y is not None and y not in swept):
             raise ParameterValueError(
-                "name the parameters to plot, e.g. phase(ds, x='p', y='beta'); "
-                f"the sweep varies {swept}"
+                f"name the parameters to plot, e.g. phase(ds, x='p', y='beta'); the sweep varies {swept}"
             )
         x = x or next(d for d in swept if d != y)
         y = y or next(d for d in swept if d != x)
@@ -128,9 +109,7 @@ def phase(
                 )
     if x == y:
         raise ParameterValueError(f"x and y are both {x!r}; give two different parameters")
-    colours = [
-        style.ASSUMPTION_COLOURS.get(name, style.model_style(name)["color"]) for name in legend
-    ]
+    colours = [style.ASSUMPTION_COLOURS.get(name, style.model_style(name)["color"]) for name in legend]
     cmap = ListedColormap(colours)
     norm = BoundaryNorm(np.arange(-0.5, len(legend) + 0.5), len(legend))
     with style.context():
@@ -169,9 +148,7 @@ def phase(
             ax.set_ylim(ey[0], ey[-1])
             sing = None
             if singularity and "t_singularity" in sweep_ds.data_vars:
-                ts = np.asarray(
-                    sweep_ds["t_singularity"].squeeze(drop=True).transpose(y, x).values, dtype=float
-                )
+                ts = np.asarray(sweep_ds["t_singularity"].squeeze(drop=True).transpose(y, x).values, dtype=float)
                 sing = np.isfinite(ts)
                 if sing.any():
                     _hatch_cells(ax, ex, ey, sing)
@@ -228,34 +205,16 @@ def phase(
                 v = np.asarray(sweep_ds[name].values, dtype=float)
                 v = v[np.isfinite(v)]
                 # log-distributed draws (a log-uniform prior): most values far below the largest
-                if (
-                    v.size
-                    and np.all(v > 0)
-                    and v.max() / v.min() >= 100
-                    and np.median(v) < 0.1 * v.max()
-                ):
+                if v.size and np.all(v > 0) and v.max() / v.min() >= 100 and np.median(v) < 0.1 * v.max():
                     setter("log")
         present = sorted({int(c) for c in codes[~bad].ravel()})
         handles: list[Any] = [Patch(facecolor=colours[i], edgecolor="none") for i in present]
         labels = [ASSUMPTION_LABELS.get(legend[i], legend[i]) for i in present]
         if sing is not None and sing.any():
             if grid:
-                handles.append(
-                    Patch(
-                        facecolor="none", edgecolor=style.DATA_COLOUR, hatch="////", linewidth=0.4
-                    )
-                )
+                handles.append(Patch(facecolor="none", edgecolor=style.DATA_COLOUR, hatch="////", linewidth=0.4))
             else:
-                handles.append(
-                    Line2D(
-                        [],
-                        [],
-                        marker="o",
-                        markerfacecolor="none",
-                        markeredgecolor=style.DATA_COLOUR,
-                        linestyle="none",
-                    )
-                )
+                handles.append(marker_handle("o", style.DATA_COLOUR, face="none"))
             labels.append("finite-time singularity")
         if bad.any():
             handles.append(Patch(facecolor="white", edgecolor=style.GREY, linewidth=0.5))
@@ -268,9 +227,6 @@ def phase(
 
 def _hatch_cells(ax: Axes, ex: np.ndarray, ey: np.ndarray, mask: np.ndarray) -> None:
     """Hatch the cells where ``mask`` (ny, nx) is True, merged into row runs."""
-    from matplotlib.collections import PatchCollection
-    from matplotlib.patches import Rectangle
-
     rects = []
     for j in range(mask.shape[0]):
         for i0, i1 in runs(mask[j]):
@@ -316,13 +272,13 @@ def sensitivity(
         From :func:`lsi.sweep.tornado`: ``parameter``, ``low``, ``high``,
         ``output_low``, ``output_high``, ``output_base``, ``swing``; its
         ``attrs["output"]`` names the output.
-    fig : Figure, optional
-    width, height
+    fig, width, height
         As in :func:`fit`.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure (``fig`` when given): a Sobol panel per output above the tornado.
 
     Examples
     --------
@@ -381,9 +337,7 @@ def sensitivity(
         if n_out:
             ypos = np.arange(len(params))[::-1]
             lows = sobol_df[["first_order_low", "total_order_low", "first_order"]].to_numpy(float)
-            highs = sobol_df[["first_order_high", "total_order_high", "total_order"]].to_numpy(
-                float
-            )
+            highs = sobol_df[["first_order_high", "total_order_high", "total_order"]].to_numpy(float)
             x_lo = min(0.0, float(np.nanmin(lows)) if np.isfinite(lows).any() else 0.0) - 0.03
             x_hi = max(1.0, float(np.nanmax(highs)) if np.isfinite(highs).any() else 1.0) + 0.03
             first_ax = None
