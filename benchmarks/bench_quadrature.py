@@ -116,7 +116,7 @@ MATCH = 1e-6  # the issue's accuracy: 1e-6 in ln C
 
 
 def engines() -> list[str]:
-    return ["numpy"] + (["numba"] if q._compiled_solver() is not None else [])
+    return ["numpy"] + (["numba"] if q.resolve_engine("auto", q.JIT_MIN_CELLS) == "numba" else [])
 
 
 MAX_RHS = 200_000  # an LSODA run still going after this many right-hand sides is a failure
@@ -133,7 +133,9 @@ def lsoda(i, params, until, th, rtol, max_rhs: int | None = None):
     kw = dict(multiples=MULTIPLES, method="LSODA", rtol=rtol, atol=1e-14, **cell(params, i), **cell(th, i))
     if max_rhs is None:
         return q.solve_reference(T0, until[i], **kw)
-    solve_ivp = q._integrate.solve_ivp
+    from scipy import integrate  # solve_reference looks solve_ivp up here on every call
+
+    solve_ivp = integrate.solve_ivp
 
     def capped(fun, *args, **kwargs):
         count = [0]
@@ -146,13 +148,13 @@ def lsoda(i, params, until, th, rtol, max_rhs: int | None = None):
 
         return solve_ivp(counted, *args, **kwargs)
 
-    q._integrate.solve_ivp = capped
+    integrate.solve_ivp = capped
     try:
         return q.solve_reference(T0, until[i], **kw)
     except TooSlow:
         return {"status": np.int8(2)}
     finally:
-        q._integrate.solve_ivp = solve_ivp
+        integrate.solve_ivp = solve_ivp
 
 
 def accuracy(n: int, seed: int = 1) -> tuple[dict[str, dict], int, int]:
@@ -240,14 +242,14 @@ def main(argv: list[str] | None = None) -> None:
     t_fast = {e: time_solve(params, until, th, e) for e in engines()}
     t_one = None
     if "numba" in engines():  # the compiled engine on one core, for a like-for-like ratio
-        from lsi import _jit
+        from lsi.quadrature import numba_engine
 
-        threads = _jit.threads
-        _jit.threads = lambda: 1
+        threads = numba_engine.threads
+        numba_engine.threads = lambda: 1
         try:
             t_one = time_solve(params, until, th, "numba")
         finally:
-            _jit.threads = threads
+            numba_engine.threads = threads
     idx = np.arange(n_loop)
     scale = n_speed / n_loop
     t_loop = {r: time_lsoda(params, until, th, idx, r) * scale for r in dict.fromkeys((matched, 1e-12))}
@@ -292,9 +294,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _jit_threads() -> int:
-    from lsi import _jit
+    from lsi.quadrature import numba_engine
 
-    return _jit.threads()
+    return numba_engine.threads()
 
 
 if __name__ == "__main__":
