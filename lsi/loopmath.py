@@ -68,6 +68,8 @@ __all__ = [
     "growth_rate",
     "closure",
     "closure_from_logit",
+    "closure_level",
+    "closure_level_from_logit",
     "returns",
     "returns_from_closure",
     "returns_slope",
@@ -271,11 +273,7 @@ def growth_rate(
     0.7
     """
     return (
-        g0
-        * speedup(l, p, a) ** lam
-        / brake(l, beta, gamma)
-        * ceiling_factor(l, ceiling, nu)
-        * friction(elapsed, delta)
+        g0 * speedup(l, p, a) ** lam / brake(l, beta, gamma) * ceiling_factor(l, ceiling, nu) * friction(elapsed, delta)
     )
 
 
@@ -300,6 +298,27 @@ def closure(l: Any, p: Any, a: Any) -> Any:
     """
     k = select(a == 0, p, closure_from_logit(l, logit(p), a))
     return select(p == 1, 1.0, select(p == 0, 0.0, k))
+
+
+def closure_level(kappa: Any, p: Any, a: Any) -> Any:
+    r"""The level where closure has fallen to ``kappa``,
+    :math:`l = \ln(p (1-\kappa) / (\kappa (1-p))) / a` (for :math:`0 < p < 1`, :math:`a > 0`).
+
+    At Amdahl's knee, :math:`\kappa = 1/2`, it is :math:`e^{a l} = p/(1-p)`; it is negative
+    when closure starts below ``kappa`` (:math:`\kappa(0) = p`).
+
+    Examples
+    --------
+    >>> round(float(closure_level(0.5, 0.8, 1.0)), 12)  # ln 4
+    1.38629436112
+    """
+    return np.log(p * (1.0 - kappa) / (kappa * (1.0 - p))) / a
+
+
+def closure_level_from_logit(kappa: Any, logit_p: Any, a: Any) -> Any:
+    r""":func:`closure_level` given :math:`\operatorname{logit} p`:
+    :math:`(\operatorname{logit} p - \operatorname{logit} \kappa)/a`."""
+    return (logit_p - logit(kappa)) / a
 
 
 def returns_from_closure(kappa: Any, l: Any, a: Any, lam: Any, beta: Any, gamma: Any) -> Any:

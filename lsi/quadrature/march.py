@@ -391,7 +391,7 @@ def _solve_hits(m, panels, yq, tq, rho_min, eta_min, tau_yq, y_tq, out, fail) ->
         # and x = (logit p - logit kappa*)/a in closed form; otherwise safeguarded Newton
         la = m.lam[cell] * m.a[cell]
         ks = (thr + m.beta[cell]) / la
-        x_cf = (m.logit_p[cell] - (np.log(ks) - np.log1p(-ks))) / m.a[cell]
+        x_cf = loopmath.closure_level_from_logit(ks, m.logit_p[cell], m.a[cell])
         plain = (m.bg2[cell] == 0) & (ks > 0) & (ks < 1) & np.isfinite(x_cf)
         xr = np.clip(x_cf, xa, xb)
         bad = np.zeros(cell.size, dtype=bool)

@@ -80,6 +80,9 @@ for _fn in (
     loopmath.friction_free_time,
     loopmath.elapsed_time,
     loopmath.closure_from_logit,
+    loopmath.closure_level,
+    loopmath.closure_level_from_logit,
+    loopmath.logit,
     loopmath.returns_from_closure,
     loopmath.returns_slope,
     level_of_y,
@@ -394,7 +397,7 @@ def _march_cell(
                     ks = (rho_min + k[_BETA]) / la
                     x_cf = math.nan
                     if ks > 0 and ks < 1:
-                        x_cf = (k[_LOGIT_P] - (math.log(ks) - math.log1p(-ks))) / k[_A]
+                        x_cf = loopmath.closure_level_from_logit(ks, k[_LOGIT_P], k[_A])
                     if k[_BG2] == 0 and math.isfinite(x_cf):
                         xr = min(max(x_cf, xa), xb)
                     else:
@@ -523,7 +526,7 @@ def _solve_cell(
     e_search = (not e_start) and (fin or dl > 0) and emin > 0
     lk = math.nan
     if k_search:
-        lk = math.log(p * (1.0 - kmin) / (kmin * (1.0 - p))) / a
+        lk = loopmath.closure_level(kmin, p, a)
         if lk < 0:
             lk = 0.0
     tau_inf = math.inf

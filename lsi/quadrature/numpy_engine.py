@@ -54,7 +54,7 @@ def solve_valid(m: Cells, t0, until, kmin, rmin, emin, lm, max_iter: int = MAX_I
     with np.errstate(all="ignore"):
         lk = np.where(
             k_search,
-            np.log(m.p * (1.0 - kmin) / (kmin * (1.0 - m.p))) / m.a,
+            loopmath.closure_level(kmin, m.p, m.a),
             np.nan,
         )
     lk = np.where(k_search, np.maximum(lk, 0.0), np.nan)
