@@ -3,37 +3,83 @@
 Fit growth models to AI capability histories, compare them honestly, forecast with
 honest bands, sweep a mechanistic model of the AI R&D loop, and say which assumption
 of recursive self-improvement fails first.
+
+``import lsi`` is cheap: every name below, and every submodule, loads on first use
+(numpy, scipy, sympy, lmfit, pandas, xarray and matplotlib with it).  The layers and what
+each module owns are in ``docs/architecture.md``.
 """
 
-from . import datasets, models
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .assumptions import AssumptionReport, assumptions
-from .fitting import FitCollection, FitResult, fit
-from .series import Series
-from .sweep import sample, sweep
 
-__all__ = [
-    "__version__",
-    "AssumptionReport",
-    "assumptions",
-    "FitCollection",
-    "FitResult",
-    "Series",
+if TYPE_CHECKING:  # pragma: no cover
+    from . import (
+        backtest,
+        datasets,
+        diagnostics,
+        figures,
+        forecast,
+        intervals,
+        models,
+        observation,
+        quadrature,
+        report,
+    )
+    from .assumptions import AssumptionReport, assumptions
+    from .fitting import fit
+    from .results import FitCollection, FitResult
+    from .series import Series
+    from .sweeps import sample, sweep
+
+#: public name -> (module, attribute): loaded on first use
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "AssumptionReport": ("assumptions", "AssumptionReport"),
+    "assumptions": ("assumptions", "assumptions"),
+    "FitCollection": ("results", "FitCollection"),
+    "FitResult": ("results", "FitResult"),
+    "Series": ("series", "Series"),
+    "fit": ("fitting", "fit"),
+    "sample": ("sweeps", "sample"),
+    "sweep": ("sweeps", "sweep"),
+}
+
+#: submodules reachable as ``lsi.<name>`` without an import statement
+_SUBMODULES = (
+    "backtest",
+    "bootstrap",
     "datasets",
-    "fit",
+    "diagnostics",
+    "figures",
+    "forecast",
+    "intervals",
+    "loopmath",
     "models",
-    "sample",
-    "sweep",
-]
+    "observation",
+    "profile",
+    "quadrature",
+    "report",
+    "results",
+    "sensitivity",
+    "sweeps",
+)
+
+__all__ = ["__version__", *_EXPORTS, "datasets", "models"]
 
 
-_LAZY = ("figures", "forecast", "backtest", "quadrature", "diagnostics", "report", "observation", "intervals")
-
-
-def __getattr__(name: str):
-    """Heavier submodules (matplotlib for figures) load on first use: ``lsi.figures.fit(...)``."""
-    if name in _LAZY:
-        import importlib
-
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module, attr = _EXPORTS[name]
+        value = getattr(importlib.import_module(f".{module}", __name__), attr)
+        globals()[name] = value  # the next access is a plain attribute
+        return value
+    if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'lsi' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS) | set(_SUBMODULES))

@@ -14,15 +14,19 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import stats
 
-from .diagnostics import FAILURES, Thresholds, _thresholds, embed, failure_analysis, takeoff_r
+from . import loopmath
+from .diagnostics import FAILURES, Thresholds, embed, failure_analysis, takeoff_r
 from .exceptions import ParameterValueError
-from .fitting import Bootstrap, FitCollection
 from .intervals import inverse, quantile
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .bootstrap import Bootstrap
+    from .results import FitCollection
 
 __all__ = ["assumptions", "AssumptionReport", "data_check"]
 
@@ -236,11 +240,11 @@ def _clean(obj: Any) -> Any:
 
 
 def _model_row(r, fa: dict[str, np.ndarray], noise) -> dict[str, Any]:
-    lp = embed(r.model, r._theta)
+    lp = embed(r.model, r.theta)
     rr = None if lp is None else float(takeoff_r(lp)[0])
     rho0 = None
-    if lp is not None:
-        rho0 = float(lp["lam"][0] * lp["a"][0] * 1.0 - lp["beta"][0])  # kappa(0) = 1
+    if lp is not None:  # the loop's own returns at t0, where closure is kappa(0) = p
+        rho0 = float(loopmath.returns(0.0, lp["p"][0], lp["a"][0], lp["lam"][0], lp["beta"][0], lp["gamma"][0]))
     code = int(fa["first_failure"][0])
     lvl = float(fa["failure_level"][0])
     return {
@@ -304,7 +308,7 @@ def assumptions(
     """
     if not isinstance(fits, FitCollection):
         raise ParameterValueError(f"assumptions needs the result of lsi.fit; got {type(fits).__name__}")
-    th = _thresholds(thresholds)
+    th = loopmath.thresholds(thresholds)
     s = fits.series
     horizon = float(s.t[-1] + 20.0) if horizon is None else float(horizon)
     if horizon <= s.t[-1]:
@@ -313,7 +317,7 @@ def assumptions(
     probs = dict.fromkeys(FAILURES, 0.0)
     notes = []
     for r in fits.values():
-        fa = failure_analysis(r.model, r._theta, r.t0, thresholds=th, horizon=horizon)
+        fa = failure_analysis(r.model, r.theta, r.t0, thresholds=th, horizon=horizon)
         row = _model_row(r, fa, fits.noise)
         models.append(row)
         if r.converged:

@@ -43,6 +43,7 @@ import pandas as pd
 from scipy import special, stats
 
 from .exceptions import BoundWarning, ParameterValueError, SeriesError
+from .fitting import fit
 from .forecast import predictive
 from .observation import default_noise, get_noise
 from .series import Series, decimal_year
@@ -293,7 +294,7 @@ def backtest(
     >>> bool(s.loc["exponential", "crps"] < s.loc["linear", "crps"]), int(s.loc["naive", "origins"])
     (True, 2)
     """
-    from .fitting import fit
+
 
     if not isinstance(series, Series):
         raise SeriesError(f"backtest needs an lsi.Series; got {type(series).__name__} (use lsi.Series(t, y))")

@@ -37,7 +37,6 @@ Past a fitted singularity a curve is infinite; bands that reach it are reported 
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -51,7 +50,8 @@ from .series import decimal_year
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
 
-    from .fitting import Bootstrap, FitCollection, FitResult
+    from .bootstrap import Bootstrap
+    from .results import FitCollection, FitResult
 
 __all__ = ["forecast", "time_to_reach", "predictive", "Predictive"]
 
@@ -59,18 +59,9 @@ AVERAGED = "averaged"
 MIXTURE = "bootstrap_mixture"
 
 
-# ---------------------------------------------------------------- bootstrap (shared, cached)
-_CACHE: dict[int, tuple[weakref.ref, dict[tuple[int, int | None], Bootstrap]]] = {}
-
-
-def _run_bootstrap(fits: FitCollection, n: int, seed: int | None) -> Bootstrap:
-    """``fits.bootstrap(n)``: warm-started refits, with global starts for multimodal models
-    (the breakpoint's break date); a refit that fails is recorded as not converged."""
-    return fits.bootstrap(n, seed=seed, progress=False)
-
-
+# ---------------------------------------------------------------- bootstrap (shared, kept on the collection)
 def _get_bootstrap(fits: FitCollection, n: int, seed: int | None, given: Bootstrap | None) -> Bootstrap:
-    """The collection's bootstrap: ``given`` (checked), else a cached or new one."""
+    """The collection's bootstrap: ``given`` (checked), else the one the collection keeps (made if new)."""
     if given is not None:
         missing = [m for m in fits if m not in given.models]
         if missing:
@@ -87,17 +78,7 @@ def _get_bootstrap(fits: FitCollection, n: int, seed: int | None, given: Bootstr
     n = int(n)
     if n < 20:
         raise ParameterValueError(f"n = {n} bootstrap replicates is too few for bands; give at least 20")
-    key = id(fits)
-    entry = _CACHE.get(key)
-    if entry is None or entry[0]() is not fits:
-        for k in [k for k, (ref, _) in _CACHE.items() if ref() is None]:
-            del _CACHE[k]
-        entry = (weakref.ref(fits), {})
-        _CACHE[key] = entry
-    boots = entry[1]
-    if (n, seed) not in boots:
-        boots[(n, seed)] = _run_bootstrap(fits, n, seed)
-    return boots[(n, seed)]
+    return fits.bootstrap(n, seed=seed, progress=False)
 
 
 # ---------------------------------------------------------------- predictive distributions
@@ -327,7 +308,7 @@ def predictive(
         known = _noise_sd(r)
         dof = r.n - len(r.free)
         inflate = math.sqrt(r.n / dof) if dof > 0 else 1.0
-        center = _curve_z(r, t - r.t0, r._theta)
+        center = _curve_z(r, t - r.t0, r.theta)
         movable = np.isfinite(center)
         for b in np.flatnonzero(ok):
             zc = _curve_z(r, t - r.t0, th[b])
@@ -346,7 +327,7 @@ def predictive(
         share[name] = m / nb
         w = np.full(m, 1.0 / m) if m else np.zeros(0)
         comps[name] = (mu[ok], s[ok], w)
-        fitted[name] = _curve_z(r, t - r.t0, r._theta)
+        fitted[name] = _curve_z(r, t - r.t0, r.theta)
     weights = {name: float(fits[name].weight) for name in comps}
     # Akaike-weighted mixture of the models' predictive distributions
     parts = [(comps[k], weights[k]) for k in comps if weights[k] > 1e-10 and comps[k][0].shape[0]]
@@ -525,7 +506,7 @@ def _carries_uncertainty(fit: FitResult) -> bool:
     """
     if not fit.converged:
         return False
-    return bool(fit.identifiable or getattr(fit.model, "multimodal", False))
+    return bool(fit.identifiable or fit.model.multimodal)
 
 
 def _check_level(level: float, what: str) -> None:
@@ -592,7 +573,7 @@ def _fin(x: float) -> float | None:
 
 
 def _never_reason(fit: FitResult, level: float, units: str) -> str:
-    params = dict(zip(fit.model.param_names, fit._theta, strict=True))
+    params = dict(zip(fit.model.param_names, fit.theta, strict=True))
     lvl = f"{level:.4g}{(' ' + units) if units else ''}"
     if "K" in params:
         K = float(fit.noise.data_from_capability(np.asarray(params["K"])))
@@ -686,7 +667,7 @@ def time_to_reach(
         times = np.full(boot.n, np.nan)
         times[ok] = _reach_times(r, cap, th[ok], t_last)
         draws[name] = times
-        point = _reach_times(r, cap, r._theta[None, :], t_last)[0]
+        point = _reach_times(r, cap, r.theta[None, :], t_last)[0]
         if ok.any():
             lo, _, hi = _weighted_interval(times[ok], np.ones(int(ok.sum())), ci_level)
             p_never = float(np.mean(np.isinf(times[ok])))

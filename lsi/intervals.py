@@ -13,7 +13,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 __all__ = ["Interval", "quantile", "wald", "inverse"]
 
@@ -54,6 +53,8 @@ def _f(x: float | None) -> float | None:
 
 def quantile(level: float, dof: float | None = None) -> float:
     """Two-sided critical value: Student t with ``dof`` degrees of freedom, or normal."""
+    from scipy import stats  # scipy.stats costs half a second: load it when first needed
+
     p = 0.5 + level / 2
     if dof is None or not np.isfinite(dof):
         return float(stats.norm.ppf(p))

@@ -194,3 +194,18 @@ def test_verdict_says_what_none_is_made_of():
     assert "exogenous jump" in v and "(breakpoint, weight 0.89)" in v
     assert "finite-time singularity (hyperbolic, weight 0.08)" in v
     assert v.index("breakpoint") < v.index("hyperbolic")  # largest share first
+
+
+def test_returns_at_t0_are_the_loops_own_with_closure_at_p():
+    # a fitted Amdahl model with p < 1: the loop's rho(0) = lam a kappa(0) - beta with kappa(0) = p,
+    # not lam a - beta as if the loop started closed
+    fits = lsi.fit(loop_series("closure", 0), models=["amdahl", "exponential"], warn=False)
+    rep = lsi.assumptions(fits, n_boot=0)
+    row = next(m for m in rep.models if m["name"] == "amdahl")
+    g0, p, a = (float(fits["amdahl"].params[k].value) for k in ("g0", "p", "a"))
+    assert p < 0.999
+    expected = float(quadrature.rho(0.0, p, a, 1.0, 0.0, 0.0))
+    assert row["rho0"] == pytest.approx(expected, rel=1e-12)
+    assert row["rho0"] == pytest.approx(a * p, rel=1e-12)
+    ds = lsi.models.Loop().trajectory({"g0": g0, "p": p, "a": a}, until=2.0)
+    assert row["rho0"] == pytest.approx(float(ds["rho"][0]), rel=1e-9)

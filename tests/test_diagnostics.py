@@ -232,7 +232,7 @@ def test_loop_model_fits_with_fixed_mechanism_parameters():
     assert f.converged
     assert f.params["g0"].value == pytest.approx(0.4, rel=0.05)
     assert f.free == ["C0", "g0"]
-    fa = failure_analysis("loop", f._theta, 2020.0)
+    fa = failure_analysis("loop", f.theta, 2020.0)
     fa_amdahl = failure_analysis(m, m.theta(p), 2020.0)
     assert FAILURES[fa["first_failure"][0]] == "closure"
     assert fa["t_closure"][0] == pytest.approx(fa_amdahl["t_closure"][0], abs=0.1)

@@ -177,7 +177,7 @@ def test_level_at_or_below_the_current_value_is_one_clear_line(exp_fits):
 def test_time_to_reach_matches_the_closed_form_with_an_interval(exp_fits):
     r = time_to_reach(exp_fits, 200.0, ci_level=0.9, n=200)
     f = exp_fits["exponential"]
-    C0, g = f._theta
+    C0, g = f.theta
     assert r["exponential"]["value"] == pytest.approx(f.t0 + math.log(200.0 / C0) / g, rel=1e-12)
     e = r["exponential"]
     assert e["lower"] < e["value"] < e["upper"] and e["p_never"] == 0 and e["reason"] is None

@@ -15,7 +15,8 @@ from lsi import quadrature
 from lsi.cli import main
 from lsi.diagnostics import FAILURES
 from lsi.exceptions import ParameterValueError, UnknownParameterError
-from lsi.sweep import grid_spec, sample, sobol, sweep, tornado
+from lsi.sensitivity import sobol, tornado
+from lsi.sweeps import grid_spec, sample, sweep
 
 BASE = {"g0": 0.5, "a": 1.0}
 

@@ -12,19 +12,36 @@ to numbers) and come back on a fit result.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import lmfit
 import numpy as np
 import sympy as sp
 
 from ..exceptions import ParameterValueError, UnknownModelError, UnknownParameterError
+from ..loopmath import DEFAULTS as _HOLD
 from ..symbolic import CompiledModel
 
-__all__ = ["ParamSpec", "Definition", "GrowthModel", "register", "get", "names", "PHENOMENOLOGICAL"]
+if TYPE_CHECKING:  # pragma: no cover
+    import lmfit
+
+    from ..loopmath import Thresholds
+
+__all__ = [
+    "ParamSpec",
+    "Definition",
+    "GrowthModel",
+    "ClosedFormModel",
+    "register",
+    "get",
+    "names",
+    "hold",
+    "PHENOMENOLOGICAL",
+    "Crossings",
+]
 
 LN2 = math.log(2.0)
 
@@ -103,11 +120,28 @@ def get(name: str | GrowthModel) -> GrowthModel:
         raise UnknownModelError(f"unknown model {name!r}; choose from {', '.join(_REGISTRY)} (or 'all')") from None
 
 
-class GrowthModel:
-    """Base class: a growth model defined once in sympy.
+#: crossing times of closure, amplification and efficiency, and the singularity date, per draw
+#: (NaN where none); see :meth:`GrowthModel.crossings`
+Crossings = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def hold(n: int, **overrides: Any) -> dict[str, np.ndarray]:
+    """Loop parameters for ``n`` draws: the all-assumptions-hold values (``p = 1``, ``a = 0``,
+    no brake, ceiling or friction) with a model's own mechanism overridden."""
+    base: dict[str, Any] = {"a": 0.0, **_HOLD}
+    base.update(overrides)
+    return {k: np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy() for k, v in base.items()}
+
+
+class GrowthModel(ABC):
+    """The one interface every growth model implements.
 
     Subclasses set ``name``, ``title``, ``param_specs`` (``C0`` first), ``embedding``
-    (its place in the loop model) and implement :meth:`define` and :meth:`guess`.
+    (a sentence on its place in the loop model) and implement :meth:`define`,
+    :meth:`guess`, the numerics on a parameter vector (``*_theta``; :class:`ClosedFormModel`
+    derives them all from :meth:`define`), and the model's own knowledge of the three
+    assumptions: :meth:`loop_params` (its embedding in the loop model) and
+    :meth:`crossings` (when each assumption fails along a fitted curve).
     """
 
     name: ClassVar[str] = ""
@@ -125,11 +159,15 @@ class GrowthModel:
     #: extra effective parameters charged in AICc and BIC (a searched change point costs
     #: about three ordinary parameters, not one)
     extra_penalty: ClassVar[int] = 0
+    #: True when the least-squares objective has several local optima (a break date): the
+    #: bootstrap then also refits from the model's own global starts (see :meth:`scan`)
+    multimodal: ClassVar[bool] = False
 
     # ------------------------------------------------------------ definition
     @classmethod
+    @abstractmethod
     def define(cls, C: sp.Symbol, tau: sp.Symbol, level: sp.Symbol, **p: sp.Symbol) -> Definition:
-        raise NotImplementedError
+        """The model's mathematics: its ODE and, where one exists, its closed form."""
 
     @classmethod
     def symbols(cls) -> dict[str, sp.Symbol]:
@@ -166,6 +204,8 @@ class GrowthModel:
         >>> p["g"].value
         0.5
         """
+        import lmfit
+
         params = lmfit.Parameters()
         for s in self.param_specs:
             v = values.pop(s.name, s.default)
@@ -191,54 +231,91 @@ class GrowthModel:
                 v = float(s.default)
             else:
                 v = params[s.name]
-                v = float(v.value if isinstance(v, lmfit.Parameter) else v)
+                v = float(v.value if hasattr(v, "value") else v)
             s.check(v, self.name)
             vals.append(v)
         return np.asarray(vals, dtype=float)
 
+    def columns(self, theta: Any) -> dict[str, np.ndarray]:
+        """Parameter draws by name: ``theta`` is one vector or an (n, k) array of them."""
+        theta = np.atleast_2d(np.asarray(theta, dtype=float))
+        return {name: theta[:, i] for i, name in enumerate(self.param_names)}
+
     # ------------------------------------------------------------ starting guess
+    @abstractmethod
     def guess(self, tau: np.ndarray, y: np.ndarray) -> list[dict[str, float]]:
         """Data-driven starting points (best first) from times since t0 and capability values > 0."""
-        raise NotImplementedError
+
+    def scan(self, tau: np.ndarray, lnC: np.ndarray, w: np.ndarray | None = None) -> np.ndarray | None:
+        """For a ``multimodal`` model: the residual sum of squares at each of its global
+        starting points (so a refit can tell whether its warm start is already best); None
+        for models without such a scan."""
+        return None
 
     # ------------------------------------------------------------ numerics on theta
+    @abstractmethod
     def lnC_theta(self, tau: np.ndarray, theta: np.ndarray) -> np.ndarray:
-        return self.compiled().lnC.value(tau, *theta)
+        """ln C at times since t0."""
 
+    @abstractmethod
     def lnC_jac_theta(self, tau: np.ndarray, theta: np.ndarray) -> np.ndarray:
         """d ln C / d theta, shape (k, n)."""
-        return self.compiled().lnC.grad(tau, *theta)
 
+    @abstractmethod
     def C_theta(self, tau: np.ndarray, theta: np.ndarray) -> np.ndarray:
-        return self.compiled().C.value(tau, *theta)
+        """C at times since t0."""
 
+    @abstractmethod
     def C_jac_theta(self, tau: np.ndarray, theta: np.ndarray) -> np.ndarray:
-        return self.compiled().C.grad(tau, *theta)
+        """d C / d theta, shape (k, n)."""
 
+    @abstractmethod
     def rate_theta(self, tau: np.ndarray, theta: np.ndarray) -> np.ndarray:
         """Growth rate d ln C / dt."""
-        return self.compiled().rate.value(tau, *theta)
 
+    @abstractmethod
     def rate_grad_theta(self, tau: np.ndarray, theta: np.ndarray) -> np.ndarray:
-        return self.compiled().rate.grad(tau, *theta)
+        """d (d ln C/dt) / d theta."""
 
+    @abstractmethod
     def inverse_theta(self, level: np.ndarray, theta: np.ndarray) -> np.ndarray:
         """tau at which C reaches ``level`` (NaN where never)."""
-        inv = self.compiled().inverse
-        if inv is None:
-            raise NotImplementedError
-        return inv.value(level, *theta)
 
+    @abstractmethod
     def inverse_grad_theta(self, level: np.ndarray, theta: np.ndarray) -> np.ndarray:
-        return self.compiled().inverse.grad(level, *theta)
+        """d tau(level) / d theta."""
 
+    @abstractmethod
     def event_tau_theta(self, event: str, theta: np.ndarray) -> tuple[float, np.ndarray] | None:
         """(tau, gradient) of ``"inflection"`` or ``"singularity"``, or None if the model has none."""
-        c = getattr(self.compiled(), event)
-        if c is None:
-            return None
-        x = np.zeros(())
-        return float(c.value(x, *theta)), c.grad(x, *theta).reshape(-1)
+
+    def fast_value(self, log: bool) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        """``(tau, theta) -> ln C`` (or C) for the fitter's hot loop (the caller holds an errstate)."""
+        return self.lnC_theta if log else self.C_theta
+
+    def fast_jacobian(self, log: bool) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        """``(tau, theta) -> d ln C / d theta`` (or dC/d theta), shape (k, n), for the fitter."""
+        return self.lnC_jac_theta if log else self.C_jac_theta
+
+    def lnC_draws(self, tau: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """ln C at one time per draw: ``tau`` (n,), ``theta`` (n, k)."""
+        return np.array([float(self.lnC_theta(np.array([tf]), row)[0]) for tf, row in zip(tau, theta, strict=True)])
+
+    # ------------------------------------------------------------ the three assumptions
+    @abstractmethod
+    def loop_params(self, cols: Mapping[str, np.ndarray]) -> dict[str, np.ndarray] | None:
+        """The model's embedding in the loop model (DESIGN.md section 3): loop parameters per
+        draw from the model's parameter columns (:meth:`columns`), or None for a model with
+        no loop embedding (an exogenous regime change)."""
+
+    @abstractmethod
+    def crossings(self, theta: np.ndarray, t0: float, th: Thresholds, horizon: float) -> Crossings:
+        """When each assumption fails along the fitted curve, per draw.
+
+        ``theta`` is (n, k); returns the times at which closure, amplification and efficiency
+        first go below their thresholds, and the singularity date (NaN where none; times may
+        lie beyond ``horizon``, which the caller applies).
+        """
 
     # ------------------------------------------------------------ public numerics
     def capability(self, params: lmfit.Parameters | Mapping[str, Any], t: Any, t0: float = 0.0) -> np.ndarray:
@@ -282,6 +359,79 @@ class GrowthModel:
 
     def __repr__(self) -> str:
         return f"lsi.models.{type(self).__name__}()"
+
+
+
+
+class ClosedFormModel(GrowthModel):
+    """A model whose closed form is written in :meth:`define`: every numeric function is
+    compiled from that one definition (:mod:`lsi.symbolic`), Jacobians included."""
+
+    closed_form: ClassVar[bool] = True
+
+    def lnC_theta(self, tau: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        return self.compiled().lnC.value(tau, *theta)
+
+    def lnC_jac_theta(self, tau: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        return self.compiled().lnC.grad(tau, *theta)
+
+    def C_theta(self, tau: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        return self.compiled().C.value(tau, *theta)
+
+    def C_jac_theta(self, tau: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        return self.compiled().C.grad(tau, *theta)
+
+    def rate_theta(self, tau: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        return self.compiled().rate.value(tau, *theta)
+
+    def rate_grad_theta(self, tau: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        return self.compiled().rate.grad(tau, *theta)
+
+    def inverse_theta(self, level: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        inv = self.compiled().inverse
+        if inv is None:
+            raise NotImplementedError
+        return inv.value(level, *theta)
+
+    def inverse_grad_theta(self, level: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        return self.compiled().inverse.grad(level, *theta)
+
+    def event_tau_theta(self, event: str, theta: np.ndarray) -> tuple[float, np.ndarray] | None:
+        c = getattr(self.compiled(), event)
+        if c is None:
+            return None
+        x = np.zeros(())
+        return float(c.value(x, *theta)), c.grad(x, *theta).reshape(-1)
+
+    def fast_value(self, log: bool) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        raw = getattr(self.compiled(), "lnC" if log else "C").raw_value
+        if raw is None:
+            return super().fast_value(log)
+        return lambda tau, th: raw(tau, *th)
+
+    def fast_jacobian(self, log: bool) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        rawg = getattr(self.compiled(), "lnC" if log else "C").raw_grad
+        if rawg is None:
+            return super().fast_jacobian(log)
+        k = len(self.param_specs)
+
+        def grad(tau: np.ndarray, th: np.ndarray) -> np.ndarray:
+            out = np.empty((k, tau.size))
+            for i, g in enumerate(rawg(tau, *th)):
+                out[i] = g
+            return out
+
+        return grad
+
+    def lnC_draws(self, tau: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        return self.compiled().lnC.value(tau, *[theta[:, i] for i in range(theta.shape[1])])
+
+    def time_at_level(self, theta: np.ndarray, t0: float, level: np.ndarray) -> np.ndarray:
+        """t at which C reaches ``level`` per draw (closed-form inverse, NaN where never)."""
+        comp = self.compiled().inverse
+        args = [theta[:, i] for i in range(theta.shape[1])]
+        with np.errstate(all="ignore"):
+            return t0 + comp.value(level, *args)
 
 
 @cache

@@ -19,11 +19,12 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from .base import Definition, GrowthModel, ParamSpec, register
+from .. import loopmath, quadrature
+from ..exceptions import ParameterValueError
+from ..loopmath import PARAMS as LOOP_PARAMS
+from .base import Crossings, Definition, GrowthModel, ParamSpec, register
 
 __all__ = ["Loop", "LOOP_PARAMS"]
-
-LOOP_PARAMS = ("g0", "p", "a", "lam", "beta", "gamma", "ceiling", "nu", "delta")
 
 
 @register
@@ -88,6 +89,7 @@ class Loop(GrowthModel):
 
     @classmethod
     def define(cls, C, tau, level, C0, g0, p, a, lam, beta, gamma, ceiling, nu, delta):
+        # the same factors as lsi.loopmath, in sympy (the tests check the two agree)
         ell = sp.log(C / C0)
         S = 1 / ((1 - p) + p * sp.exp(-a * ell))
         D = sp.exp(beta * (ell + gamma * ell**2 / 2))
@@ -123,8 +125,6 @@ class Loop(GrowthModel):
 
     # ------------------------------------------------------------ numerics on theta
     def lnC_theta(self, tau, theta):
-        from .. import quadrature
-
         tau = np.asarray(tau, dtype=float)
         lp = self._loop_params(np.asarray(theta, dtype=float))
         return math.log(theta[0]) + quadrature.lnC_at(tau, 0.0, invalid="nan", **lp)
@@ -141,11 +141,7 @@ class Loop(GrowthModel):
 
     def _rate_from_l(self, l, tau, lp):
         with np.errstate(all="ignore"):
-            S = 1.0 / ((1 - lp["p"]) + lp["p"] * np.exp(-lp["a"] * l))
-            D = np.exp(lp["beta"] * (l + lp["gamma"] * l**2 / 2))
-            F = np.maximum(0.0, 1 - (np.exp(l) / lp["ceiling"]) ** lp["nu"]) if np.isfinite(lp["ceiling"]) else 1.0
-            E = np.exp(-lp["delta"] * tau)
-            return lp["g0"] * S ** lp["lam"] / D * F * E
+            return loopmath.growth_rate(l, tau, *(lp[k] for k in LOOP_PARAMS))
 
     def rate_theta(self, tau, theta):
         theta = np.asarray(theta, dtype=float)
@@ -158,8 +154,6 @@ class Loop(GrowthModel):
         return self._fd(lambda th: self.rate_theta(tau, th), np.asarray(theta, dtype=float), tau.shape)
 
     def inverse_theta(self, level, theta):
-        from .. import quadrature
-
         theta = np.asarray(theta, dtype=float)
         level = np.asarray(level, dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -176,8 +170,6 @@ class Loop(GrowthModel):
         theta = np.asarray(theta, dtype=float)
 
         def tau_s(th):
-            from .. import quadrature
-
             lp = self._loop_params(th)
             tinf = float(quadrature.tau_infinity(invalid="nan", **lp))
             d = lp["delta"]
@@ -192,6 +184,21 @@ class Loop(GrowthModel):
             return None
         grad = self._fd(lambda th: np.asarray(tau_s(th)), theta, ())
         return v, grad.reshape(-1)
+
+    def loop_params(self, cols):
+        return {k: cols[k] for k in LOOP_PARAMS}
+
+    def crossings(self, theta, t0, th, horizon) -> Crossings:
+        # no closed form: the quadrature path, vectorised over the draws
+        n = theta.shape[0]
+        lp = self.loop_params(self.columns(theta))
+        end = horizon if np.isfinite(horizon) else t0 + 1e3
+        res = quadrature.solve(t0, end, kappa_min=th.kappa_min, rho_min=th.rho_min, eta_min=th.eta_min, **lp)
+        tk, tr, te, ts = (
+            np.asarray(res[k], dtype=float).reshape(n)
+            for k in ("t_closure", "t_amplification", "t_efficiency", "t_singularity")
+        )
+        return tk, tr, te, ts
 
     def guess(self, tau, y):
         ly = np.log(y)
@@ -244,11 +251,7 @@ class Loop(GrowthModel):
         """
         import xarray as xr
 
-        from .. import quadrature
-        from ..diagnostics import FAILURES, _thresholds, growth_accounting
-        from ..exceptions import ParameterValueError
-
-        th = _thresholds(thresholds)
+        th = loopmath.thresholds(thresholds)
         values = dict(params.valuesdict()) if hasattr(params, "valuesdict") else dict(params)
         values.setdefault("C0", 1.0)
         if "g0" not in values:
@@ -266,17 +269,12 @@ class Loop(GrowthModel):
         time = np.linspace(t0, t_end, n)
         l = quadrature.lnC_at(time, t0, **lp)
         with np.errstate(all="ignore"):
-            kap = quadrature.kappa(l, lp["p"], lp["a"])
-            rh = quadrature.rho(l, lp["p"], lp["a"], lp["lam"], lp["beta"], lp["gamma"])
-            F = (
-                np.maximum(0.0, 1 - (np.exp(l) / lp["ceiling"]) ** lp["nu"])
-                if np.isfinite(lp["ceiling"])
-                else np.ones_like(l)
-            )
-            eta = F * np.exp(-lp["delta"] * (time - t0))
-            S = 1.0 / ((1 - lp["p"]) + lp["p"] * np.exp(-lp["a"] * l))
+            kap = loopmath.closure(l, lp["p"], lp["a"])
+            rh = loopmath.returns(l, lp["p"], lp["a"], lp["lam"], lp["beta"], lp["gamma"])
+            eta = loopmath.ceiling_factor(l, lp["ceiling"], lp["nu"]) * loopmath.friction(time - t0, lp["delta"])
+            S = loopmath.speedup(l, lp["p"], lp["a"])
         rate = self._rate_from_l(l, time - t0, lp)
-        acc = growth_accounting(l, time, t0=t0, **lp)
+        acc = loopmath.growth_accounting(l, time, t0=t0, **lp)
         attrs: dict[str, Any] = {f"param_{k}": float(v) for k, v in zip(self.param_names, theta, strict=True)}
         attrs.update(th.as_dict())
         attrs["t0"] = float(t0)
@@ -291,7 +289,7 @@ class Loop(GrowthModel):
             "l_efficiency",
         ):
             attrs[key] = float(np.asarray(res[key]).reshape(-1)[0])
-        attrs["first_failure"] = FAILURES[int(np.asarray(res["first_failure"]).reshape(-1)[0])]
+        attrs["first_failure"] = loopmath.FAILURES[int(np.asarray(res["first_failure"]).reshape(-1)[0])]
         attrs["tied"] = int(bool(np.asarray(res["tied"]).reshape(-1)[0]))
         attrs["r_takeoff"] = float(lp["lam"] * lp["a"] / lp["beta"]) if lp["beta"] > 0 else math.inf
         coords = {"time": ("time", time, {"units": "same as t0"})}

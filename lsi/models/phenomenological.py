@@ -14,8 +14,9 @@ import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
+from .. import loopmath
 from ..symbolic import wrightomega
-from .base import Definition, GrowthModel, ParamSpec, register
+from .base import ClosedFormModel, Crossings, Definition, ParamSpec, hold, register
 
 __all__ = [
     "Linear",
@@ -100,8 +101,17 @@ _FACTORS = (1.001, 1.01, 1.05, 1.2, 1.5, 2.0, 3.0, 5.0, 10.0, 100.0)
 
 
 # ---------------------------------------------------------------- models
+def _at_start(mask: np.ndarray, t0: float) -> np.ndarray:
+    """t0 where an assumption fails from the start, NaN elsewhere."""
+    return np.where(mask, float(t0), np.nan)
+
+
+def _none(theta: np.ndarray) -> np.ndarray:
+    return np.full(theta.shape[0], np.nan)
+
+
 @register
-class Linear(GrowthModel):
+class Linear(ClosedFormModel):
     r"""Linear growth.
 
     .. math:: \frac{dC}{dt} = b, \qquad C(t) = C_0 + b\,(t - t_0)
@@ -126,9 +136,18 @@ class Linear(GrowthModel):
         c0 = float(c0) if c0 > 0 else max(float(np.min(y[y > 0])) if np.any(y > 0) else 1.0, 1e-12)
         return [{"C0": c0, "b": float(b)}]
 
+    def loop_params(self, cols):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g0 = np.where(cols["b"] > 0, cols["b"] / cols["C0"], np.nan)  # a declining line does not embed
+        return hold(g0.size, g0=g0, beta=1.0)
+
+    def crossings(self, theta, t0, th, horizon) -> Crossings:
+        b = self.columns(theta)["b"]
+        tr = np.where(b <= 0, np.nan, _at_start(np.full(b.size, -1.0 < th.rho_min), t0))
+        return _none(theta), tr, _none(theta), _none(theta)
 
 @register
-class Exponential(GrowthModel):
+class Exponential(ClosedFormModel):
     r"""Exponential growth: recursive self-improvement at constant returns.
 
     .. math:: \frac{dC}{dt} = g\,C, \qquad C(t) = C_0\,e^{g (t - t_0)}
@@ -157,9 +176,15 @@ class Exponential(GrowthModel):
         g, c = _loglinear(tau, ly)
         return [{"C0": math.exp(c), "g": _positive_rate(g, tau, ly)}]
 
+    def loop_params(self, cols):
+        return hold(cols["g"].size, g0=cols["g"])
+
+    def crossings(self, theta, t0, th, horizon) -> Crossings:
+        tr = _at_start(np.full(theta.shape[0], 0.0 < th.rho_min), t0)
+        return _none(theta), tr, _none(theta), _none(theta)
 
 @register
-class Hyperbolic(GrowthModel):
+class Hyperbolic(ClosedFormModel):
     r"""Hyperbolic growth: the RSI explosion.
 
     .. math::
@@ -214,9 +239,17 @@ class Hyperbolic(GrowthModel):
             starts.append({"C0": C0, "g": g, "e": e})
         return starts
 
+    def loop_params(self, cols):
+        return hold(cols["g"].size, g0=cols["g"] * cols["C0"] ** cols["e"], a=cols["e"])
+
+    def crossings(self, theta, t0, th, horizon) -> Crossings:
+        c = self.columns(theta)
+        tr = _at_start(c["e"] < th.rho_min, t0)
+        ts = t0 + 1.0 / (c["e"] * c["g"] * c["C0"] ** c["e"])
+        return _none(theta), tr, _none(theta), ts
 
 @register
-class Brake(GrowthModel):
+class Brake(ClosedFormModel):
     r"""Complexity brake: power-law growth with diminishing returns.
 
     .. math::
@@ -259,9 +292,15 @@ class Brake(GrowthModel):
             starts.append({"C0": C0, "g": g_exp * C0**b, "b": b})
         return starts
 
+    def loop_params(self, cols):
+        return hold(cols["g"].size, g0=cols["g"] * cols["C0"] ** (-cols["b"]), beta=cols["b"])
+
+    def crossings(self, theta, t0, th, horizon) -> Crossings:
+        b = self.columns(theta)["b"]
+        return _none(theta), _at_start(-b < th.rho_min, t0), _none(theta), _none(theta)
 
 @register
-class Logistic(GrowthModel):
+class Logistic(ClosedFormModel):
     r"""Logistic growth: the lossy-self-improvement sigmoid.
 
     .. math::
@@ -293,9 +332,20 @@ class Logistic(GrowthModel):
         K, g, icpt = _sigmoid_grid(tau, y, lambda K, v: np.log(K / v - 1), _FACTORS)
         return [{"C0": K / (1 + math.exp(icpt)), "g": g, "K": K}]
 
+    def loop_params(self, cols):
+        return hold(cols["g"].size, g0=cols["g"], ceiling=cols["K"] / cols["C0"], nu=1.0)
+
+    def crossings(self, theta, t0, th, horizon) -> Crossings:
+        c = self.columns(theta)
+        v = c["v"] if "v" in c else np.ones(theta.shape[0])
+        tr = _at_start(np.full(theta.shape[0], 0.0 < th.rho_min), t0)
+        # eta = F = 1 - (C/K)^v < eta_min  <=>  C > K (1 - eta_min)^(1/v)
+        level = c["K"] * (1 - th.eta_min) ** (1 / v)
+        te = np.where(c["C0"] >= level, float(t0), self.time_at_level(theta, t0, level))
+        return _none(theta), tr, te, _none(theta)
 
 @register
-class Richards(GrowthModel):
+class Richards(ClosedFormModel):
     r"""Richards (generalised logistic) growth.
 
     .. math::
@@ -332,9 +382,20 @@ class Richards(GrowthModel):
             starts.append({"C0": K * (1 + math.exp(icpt)) ** (-1 / v), "g": s / v, "K": K, "v": v})
         return starts
 
+    def loop_params(self, cols):
+        return hold(cols["g"].size, g0=cols["g"], ceiling=cols["K"] / cols["C0"], nu=cols["v"])
+
+    def crossings(self, theta, t0, th, horizon) -> Crossings:
+        c = self.columns(theta)
+        v = c["v"] if "v" in c else np.ones(theta.shape[0])
+        tr = _at_start(np.full(theta.shape[0], 0.0 < th.rho_min), t0)
+        # eta = F = 1 - (C/K)^v < eta_min  <=>  C > K (1 - eta_min)^(1/v)
+        level = c["K"] * (1 - th.eta_min) ** (1 / v)
+        te = np.where(c["C0"] >= level, float(t0), self.time_at_level(theta, t0, level))
+        return _none(theta), tr, te, _none(theta)
 
 @register
-class Gompertz(GrowthModel):
+class Gompertz(ClosedFormModel):
     r"""Gompertz growth: exponential growth whose efficiency decays at rate ``g``.
 
     .. math::
@@ -367,9 +428,20 @@ class Gompertz(GrowthModel):
         K, g, icpt = _sigmoid_grid(tau, y, lambda K, v: np.log(np.log(K / v)), _FACTORS)
         return [{"C0": K * math.exp(-math.exp(icpt)), "g": g, "K": K}]
 
+    def loop_params(self, cols):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g0 = cols["g"] * np.log(cols["K"] / cols["C0"])
+        return hold(g0.size, g0=g0, delta=cols["g"])
+
+    def crossings(self, theta, t0, th, horizon) -> Crossings:
+        g = self.columns(theta)["g"]
+        tr = _at_start(np.full(theta.shape[0], 0.0 < th.rho_min), t0)
+        te = t0 - np.log(th.eta_min) / g
+        te = np.where(th.eta_min >= 1, float(t0), te)
+        return _none(theta), tr, te, _none(theta)
 
 @register
-class Amdahl(GrowthModel):
+class Amdahl(ClosedFormModel):
     r"""Amdahl-capped self-improvement loop.
 
     .. math::
@@ -442,3 +514,37 @@ class Amdahl(GrowthModel):
         for p, a in ((0.5, 1.0 / lspan), (0.9, 4.0 / lspan)):
             starts.append({"C0": math.exp(c), "g0": g_exp * (1 - p / 2), "p": p, "a": a})
         return starts
+
+    def fast_value(self, log):
+        # the Newton-polished ln C above, not the bare closed form
+        return self.lnC_theta if log else super().fast_value(log)
+
+    def loop_params(self, cols):
+        return hold(cols["g0"].size, g0=cols["g0"], p=cols["p"], a=cols["a"])
+
+    def crossings(self, theta, t0, th, horizon) -> Crossings:
+        c = self.columns(theta)
+        p, a, g0 = c["p"], c["a"], c["g0"]
+        n = theta.shape[0]
+        t0a = np.full(n, float(t0))
+
+        def l_of_kappa(k):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return loopmath.closure_level(k, p, a)
+
+        def t_of_l(lv):
+            with np.errstate(all="ignore"):
+                return t0 + ((1 - p) * lv + (p / a) * (1 - np.exp(-a * lv))) / g0
+
+        lk = l_of_kappa(th.kappa_min)
+        tk = np.where(lk <= 0, t0a, t_of_l(lk))
+        if th.kappa_min >= 1:
+            tk = np.where(p < 1, t0a, np.nan)
+        # rho = a kappa(l) decreases from a p... kappa(0) = 1, so rho(0) = a
+        if th.rho_min <= 0:
+            tr = _none(theta)
+        else:
+            kr = th.rho_min / a
+            lr = np.where(kr < 1, l_of_kappa(np.minimum(kr, 1)), 0.0)
+            tr = np.where(kr >= 1, t0a, np.where(lr <= 0, t0a, t_of_l(lr)))
+        return tk, tr, _none(theta), _none(theta)

@@ -11,7 +11,7 @@ amplifies" against "the rate jumped once" rather than against a single exponenti
 The break date is a non-regular parameter: the log-likelihood is continuous but
 only piecewise smooth in it.  The model's :meth:`Breakpoint.guess` therefore scans a
 grid of candidate dates inside the data (two-segment log-linear regressions, all at
-once) so the fitter starts in the global basin, and :func:`break_date` gives the
+once) so the fitter starts in the global basin, and :func:`lsi.profile.break_date` gives the
 break an interval by profile likelihood (or, on request, the Wald interval from the
 covariance).
 """
@@ -19,20 +19,12 @@ covariance).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 import sympy as sp
-from scipy import optimize, stats
+from .base import ClosedFormModel, Crossings, Definition, ParamSpec, register
 
-from ..exceptions import ParameterValueError
-from ..intervals import Interval, wald
-from .base import Definition, GrowthModel, ParamSpec, register
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..fitting import FitResult
-
-__all__ = ["Breakpoint", "break_date", "profile_break"]
+__all__ = ["Breakpoint"]
 
 
 class step(sp.Function):
@@ -124,7 +116,7 @@ def _local_minima(values: np.ndarray, k: int) -> list[int]:
 
 
 @register
-class Breakpoint(GrowthModel):
+class Breakpoint(ClosedFormModel):
     r"""Exponential growth with one breakpoint: an exogenous jump in the growth rate.
 
     .. math::
@@ -145,7 +137,7 @@ class Breakpoint(GrowthModel):
     cannot tell "the loop amplifies" from "the rate jumped once".
 
     The break date is fitted globally: :meth:`guess` scans candidate dates inside the
-    data with two-segment log-linear regressions; :func:`break_date` gives its interval.
+    data with two-segment log-linear regressions; :func:`lsi.profile.break_date` gives its interval.
 
     Examples
     --------
@@ -254,160 +246,9 @@ class Breakpoint(GrowthModel):
         tb = max(float(np.median(tau)), 1e-6)
         return [{"C0": math.exp(float(c)), "g1": max(float(g), floor), "g2": max(float(g), floor), "tb": tb}]
 
+    def loop_params(self, cols):
+        return None  # an exogenous jump in the growth rate: the loop has no part in it
 
-# ---------------------------------------------------------------- the break date's interval
-def _check_fit(fit: FitResult) -> None:
-    if fit.model.name != Breakpoint.name:
-        raise ParameterValueError(
-            f"break_date needs a fit of the 'breakpoint' model; got {fit.model.name!r} (use fits['breakpoint'])"
-        )
-
-
-def profile_break(fit: FitResult, grid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Profile log-likelihood of the break date.
-
-    At each break date on ``grid`` (decimal years; default 121 points spanning the
-    data, plus the fitted break) the other parameters (and the extra scatter, when
-    the fit estimated one) are refitted with the break held fixed, by the same
-    fitter and likelihood as the fit itself.
-
-    Parameters
-    ----------
-    fit : FitResult
-        A fit of the ``breakpoint`` model.
-    grid : array-like, optional
-        Break dates to profile (decimal years, strictly after the fit's ``t0``).
-
-    Returns
-    -------
-    dates, loglik : ndarray
-        The break dates (sorted) and the maximised log-likelihood at each.
-
-    Examples
-    --------
-    >>> import numpy as np, lsi
-    >>> t = np.linspace(2020, 2026, 25)
-    >>> lnC = np.where(t < 2023.1, 0.5 * (t - 2020), 1.55 + 1.5 * (t - 2023.1))
-    >>> y = np.exp(lnC + np.random.default_rng(0).normal(0, 0.1, 25))
-    >>> f = lsi.fit(lsi.Series(t, y), "breakpoint", noise="log")["breakpoint"]
-    >>> dates, ll = profile_break(f)
-    >>> bool(abs(dates[np.argmax(ll)] - 2023.1) < 0.3)
-    True
-    """
-    from ..fitting import fit as _fit
-
-    _check_fit(fit)
-    t = fit.series.t
-    t_lo = max(float(t[0]), fit.t0)
-    span = float(t[-1]) - t_lo
-    if grid is None:
-        eps = 1e-6 * max(span, 1e-9)
-        grid = np.union1d(np.linspace(t_lo + eps, float(t[-1]), 121), [fit.t0 + float(fit._theta[3])])
-    dates = np.sort(np.asarray(grid, dtype=float).reshape(-1))
-    if np.any(dates <= fit.t0):
-        raise ParameterValueError(f"break dates must lie after t0 = {fit.t0:.3f}; the grid starts at {dates[0]:.3f}")
-    names = fit.model.param_names
-    ll = np.full(dates.size, -np.inf)
-    scatter = fit.extra_scatter is not None
-    base = dict(zip(names, fit._theta, strict=True))
-    for i, d in enumerate(dates):
-        params = {k: {"value": float(v)} for k, v in base.items() if k != "tb"}
-        params["tb"] = float(d - fit.t0)
-        try:
-            r = _fit(
-                fit.series,
-                fit.model,
-                noise=fit.noise,
-                t0=fit.t0,
-                params={fit.model.name: params},
-                level=fit.level,
-                extra_scatter=scatter,
-                warn=False,
-            )[fit.model.name]
-        except (ValueError, ArithmeticError):
-            continue
-        ll[i] = r.loglik
-    return dates, ll
-
-
-def break_date(
-    fit: FitResult, level: float | None = None, *, method: str = "profile", grid: np.ndarray | None = None
-) -> Interval:
-    """Date of the break of a fitted ``breakpoint`` model, with an interval.
-
-    ``method="profile"`` (default) inverts the likelihood-ratio test: the interval
-    holds every break date whose profile log-likelihood lies within
-    ``chi2_1(level) / 2`` of the maximum (the ends refined by root finding between
-    grid points; the hull when that set has gaps).  An end reaching the data's first
-    or last observation is reported as unbounded (None): the data then cannot rule
-    out a break at (or beyond) the edge, i.e. no break at all.  Change points are
-    not regular parameters, so the chi-square calibration is approximate; it is still
-    far more honest than ``method="wald"``, the symmetric interval from the
-    covariance (None bounds when the covariance is unavailable).
-
-    Parameters
-    ----------
-    fit : FitResult
-        A fit of the ``breakpoint`` model (``fits["breakpoint"]``).
-    level : float, optional
-        Confidence level (default the fit's).
-    method : {"profile", "wald"}
-    grid : array-like, optional
-        Break dates for the profile (see :func:`profile_break`).
-
-    Returns
-    -------
-    Interval
-        ``value`` is the fitted break date (decimal year).
-
-    Examples
-    --------
-    >>> import numpy as np, lsi
-    >>> t = np.linspace(2020, 2026, 25)
-    >>> lnC = np.where(t < 2023.1, 0.5 * (t - 2020), 1.55 + 1.5 * (t - 2023.1))
-    >>> y = np.exp(lnC + np.random.default_rng(0).normal(0, 0.1, 25))
-    >>> f = lsi.fit(lsi.Series(t, y), "breakpoint", noise="log")["breakpoint"]
-    >>> iv = break_date(f, 0.95)
-    >>> bool(iv.lower < 2023.1 < iv.upper)
-    True
-    """
-    _check_fit(fit)
-    level = fit.level if level is None else float(level)
-    if not 0 < level < 1:
-        raise ParameterValueError(f"level = {level!r} must lie in (0, 1), e.g. 0.95")
-    value = fit.t0 + float(fit._theta[3])
-    if method == "wald":
-        p = fit.params["tb"]
-        se = math.nan if p.stderr is None else float(p.stderr)
-        from ..intervals import quantile
-
-        q = quantile(level, None if fit.sigma_known else fit.dof)
-        return wald(value, se, q, level)
-    if method != "profile":
-        raise ParameterValueError(f"method = {method!r}; choose 'profile' or 'wald'")
-    dates, ll = profile_break(fit, grid)
-    top = max(float(np.max(ll)), fit.loglik)
-    cut = top - 0.5 * float(stats.chi2.ppf(level, 1))
-    inside = ll >= cut
-    if not inside.any():  # pragma: no cover - the fitted break is on the grid
-        return Interval(value, None, None, level)
-    i_lo, i_hi = int(np.flatnonzero(inside)[0]), int(np.flatnonzero(inside)[-1])
-
-    def refine(i_out: int, i_in: int) -> float:
-        """The crossing of the cut between an outside and an inside grid point."""
-        a, b = dates[i_out], dates[i_in]
-        if not np.isfinite(ll[i_out]):
-            return float(b)
-
-        def h(d: float) -> float:
-            _, v = profile_break(fit, np.array([d]))
-            return float(v[0]) - cut if np.isfinite(v[0]) else -1.0
-
-        try:
-            return float(optimize.brentq(h, a, b, xtol=1e-4 * max(abs(b - a), 1e-9)))
-        except ValueError:
-            return float(b)
-
-    lower = None if i_lo == 0 else refine(i_lo - 1, i_lo)
-    upper = None if i_hi == dates.size - 1 else refine(i_hi + 1, i_hi)
-    return Interval(value, lower, upper, level)
+    def crossings(self, theta, t0, th, horizon) -> Crossings:
+        none = np.full(theta.shape[0], np.nan)
+        return none, none.copy(), none.copy(), none.copy()

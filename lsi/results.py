@@ -1,0 +1,388 @@
+"""Results of fitting: :class:`FitResult` (one model on one series) and :class:`FitCollection`.
+
+Results are frozen: everything a fit found is set when it is built, and every statistic
+derived from it (``params`` with their errors, fitted values, residuals, intervals of derived
+quantities) is computed from those fields, lazily.  A collection computes the Akaike weights of
+its members when it is built, and keeps the bootstrap of its members (resampling refits,
+:mod:`lsi.bootstrap`) so that every later analysis of the same collection shares one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import selection
+from .exceptions import UnknownModelError
+from .intervals import Interval, inverse, quantile, wald
+from .models.base import LN2, GrowthModel
+from .observation import Noise
+from .series import Series
+
+if TYPE_CHECKING:  # pragma: no cover
+    import lmfit
+
+    from .bootstrap import Bootstrap
+
+__all__ = ["FitResult", "FitCollection"]
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The fit of one model to one series.
+
+    Attributes
+    ----------
+    model : GrowthModel
+    params : lmfit.Parameters
+        Best-fit values with ``stderr`` and ``correl`` (None where not identifiable).
+    converged : bool
+    message : str
+    rss : float
+        Residual sum of squares in the noise model's space (chi-square when the
+        series carries per-point uncertainties).
+    loglik, aicc, bic : float
+    weight : float
+        Akaike weight within the collection (set by :class:`FitCollection`).
+    n, n_params : int
+        Points and free parameters (``n_params`` counts the noise scale when it is
+        estimated).
+    identifiable : bool
+    issues : list of str
+        Why the parameters are not identifiable, when they are not.
+    """
+
+    model: GrowthModel
+    series: Series
+    noise: Noise
+    t0: float
+    converged: bool
+    message: str
+    nfev: int
+    rss: float
+    loglik: float
+    aicc: float
+    bic: float
+    n: int
+    n_params: int
+    covar: np.ndarray | None  # covariance of the free parameters
+    free: list[str]
+    sigma_known: bool
+    identifiable: bool
+    issues: list[str]
+    level: float = 0.95
+    weight: float = float("nan")
+    #: extra scatter (standard deviation in the noise model's space) added in quadrature
+    #: to the per-point uncertainties; None when the series has none
+    extra_scatter: float | None = None
+    #: the parameter vector in ``model.param_specs`` order
+    theta: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    #: which parameters were varied, and the ranges they were varied in
+    vary: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    lower: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    upper: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+
+    @cached_property
+    def params(self) -> lmfit.Parameters:
+        """Best-fit values as lmfit.Parameters, with ``stderr`` and ``correl`` where the
+        parameters are identifiable (built on first access)."""
+        import lmfit
+
+        params = lmfit.Parameters()
+        for i, s in enumerate(self.model.param_specs):
+            params.add(
+                s.name,
+                value=float(self.theta[i]),
+                vary=bool(self.vary[i]),
+                min=float(self.lower[i]),
+                max=float(self.upper[i]),
+            )
+        cov = self.covar
+        if cov is not None and self.identifiable:  # a parameter's own error means nothing otherwise
+            sd = np.sqrt(np.diag(cov))
+            reg = [b for b, nb in enumerate(self.free) if nb not in self.model.irregular]
+            for a in reg:  # irregular parameters (a break date) have their own intervals
+                na = self.free[a]
+                params[na].stderr = float(sd[a])
+                params[na].correl = {self.free[b]: float(cov[a, b] / (sd[a] * sd[b])) for b in reg if b != a}
+        return params
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def dof(self) -> int:
+        return self.n - len(self.free)
+
+    @property
+    def q(self) -> float:
+        """Critical value for the result's level (Student t when the noise scale is estimated)."""
+        return quantile(self.level, None if self.sigma_known else self.dof)
+
+    # ---------------------------------------------------------- predictions
+    def _tau(self, t: Any) -> np.ndarray:
+        return np.asarray(t, dtype=float) - self.t0
+
+    def capability(self, t: Any) -> np.ndarray:
+        """Fitted capability C(t) (the odds, for logit noise)."""
+        return np.exp(self.model.lnC_theta(self._tau(t), self.theta))
+
+    def predict(self, t: Any) -> np.ndarray:
+        """Fitted value at times t, in data units."""
+        t = np.asarray(t, dtype=float)
+        if self.noise.uses_log_capability:
+            return self.noise.to_data(self.model.lnC_theta(self._tau(t), self.theta))
+        return self.model.C_theta(self._tau(t), self.theta)
+
+    @property
+    def fitted(self) -> np.ndarray:
+        """Fitted values at the observed times, in data units."""
+        return self.predict(self.series.t)
+
+    @property
+    def residuals(self) -> np.ndarray:
+        """Residuals in the noise model's space (not whitened)."""
+        z = self.noise.transform(self.series.y)
+        zhat = self.noise.transform(self.fitted) if self.noise.name != "additive" else self.fitted
+        return z - zhat
+
+    # ---------------------------------------------------------- delta method
+    def _se(self, grad_full: np.ndarray) -> float:
+        if self.covar is None:
+            return math.nan
+        idx = [self.model.param_names.index(n) for n in self.free]
+        g = np.asarray(grad_full, dtype=float)[idx]
+        if not np.all(np.isfinite(g)):
+            return math.nan
+        v = float(g @ self.covar @ g)
+        return math.sqrt(v) if v >= 0 else math.nan
+
+    def growth_rate(self, t: float | None = None) -> Interval:
+        """d ln C/dt at t (default: the last observation), with a Wald interval."""
+        t = self.series.t[-1] if t is None else float(t)
+        tau = np.asarray(t - self.t0)
+        r = float(self.model.rate_theta(tau, self.theta))
+        se = self._se(self.model.rate_grad_theta(tau, self.theta).reshape(-1))
+        return wald(r, se, self.q, self.level)
+
+    def doubling_time(self, t: float | None = None) -> Interval:
+        """Doubling time of C in years at t (default: the last observation).
+
+        The interval is the inverse of the growth rate's interval; an upper bound
+        of None means unbounded (the rate's interval reaches zero).
+        """
+        t = self.series.t[-1] if t is None else float(t)
+        tau = np.asarray(t - self.t0)
+        r = float(self.model.rate_theta(tau, self.theta))
+        se = self._se(self.model.rate_grad_theta(tau, self.theta).reshape(-1))
+        return inverse(r, se, self.q, self.level, numerator=LN2)
+
+    def singularity_time(self) -> Interval | None:
+        """Date at which C reaches infinity, or None for models without one.
+
+        Derived from the interval of ``1 / (t* - t0)`` (a rate), so an interval of
+        that rate reaching zero gives an unbounded upper date.
+        """
+        ev = self.model.event_tau_theta("singularity", self.theta)
+        if ev is None:
+            return None
+        tau_s, grad = ev
+        if not np.isfinite(tau_s) or tau_s <= 0:
+            return Interval(None, None, None, self.level)
+        rate = 1.0 / tau_s
+        se = self._se(-grad / tau_s**2)
+        return inverse(rate, se, self.q, self.level, numerator=1.0, offset=self.t0)
+
+    def inflection_time(self) -> Interval | None:
+        """Date of the inflection of C(t) (Wald interval), or None for models without one."""
+        ev = self.model.event_tau_theta("inflection", self.theta)
+        if ev is None:
+            return None
+        tau_i, grad = ev
+        if not np.isfinite(tau_i):
+            return Interval(None, None, None, self.level)
+        return wald(self.t0 + tau_i, self._se(grad), self.q, self.level)
+
+    def time_to_reach(self, level: float) -> Interval:
+        """Date at which C first reaches ``level`` (data units).
+
+        The interval comes from the rate ``1 / (t_reach - t_last)`` and is inverted,
+        so it is unbounded above when that rate's interval reaches zero; the value is
+        None when the fitted model never reaches the level.
+        """
+        cap = float(self.noise.capability_from_data(np.asarray(level)))
+        t_last = float(self.series.t[-1])
+        try:
+            tau = float(self.model.inverse_theta(np.asarray(cap), self.theta))
+            grad = self.model.inverse_grad_theta(np.asarray(cap), self.theta).reshape(-1)
+        except NotImplementedError:
+            return Interval(None, None, None, self.level)
+        dt = self.t0 + tau - t_last
+        if not np.isfinite(dt):
+            return Interval(None, None, None, self.level)
+        if dt <= 0:
+            return Interval(self.t0 + tau, None, None, self.level)
+        rate = 1.0 / dt
+        se = self._se(-grad / dt**2)
+        return inverse(rate, se, self.q, self.level, numerator=1.0, offset=t_last)
+
+    # ---------------------------------------------------------- rendering
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (the ``lsi fit --json`` record of this model)."""
+        sing = self.singularity_time()
+        dt = self.doubling_time()
+        out: dict[str, Any] = {
+            "name": self.name,
+            "converged": bool(self.converged),
+            "params": {
+                k: {
+                    "value": _num(p.value),
+                    "stderr": _num(p.stderr) if p.stderr is not None else None,
+                    "vary": bool(p.vary),
+                }
+                for k, p in self.params.items()
+            },
+            "rss": _num(self.rss),
+            "loglik": _num(self.loglik),
+            "aicc": _num(self.aicc),
+            "bic": _num(self.bic),
+            "weight": _num(self.weight),
+            "n_params": int(self.n_params),
+            "fitted": [_num(v) for v in self.fitted],
+            "doubling_time": None if dt.value is None else dt.to_dict(),
+            "singularity_time": None if sing is None or sing.value is None else sing.to_dict(),
+            "identifiable": bool(self.identifiable),
+            "issues": list(self.issues),
+            "message": self.message,
+        }
+        return out
+
+    def summary(self) -> str:
+        from .summary import fit_result_text
+
+        return fit_result_text(self)
+
+    def __repr__(self) -> str:
+        vals = ", ".join(f"{k}={v:.4g}" for k, v in zip(self.model.param_names, self.theta, strict=True))
+        flag = "" if self.converged else ", NOT CONVERGED"
+        return f"<FitResult {self.name}: {vals}; AICc={self.aicc:.2f}{flag}>"
+
+
+def _num(x: Any) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+class FitCollection(Mapping[str, FitResult]):
+    """Fits of several models to one series, with Akaike weights.
+
+    Behaves as a read-only mapping from model name to :class:`FitResult`.
+    """
+
+    def __init__(self, series: Series, noise: Noise, results: Sequence[FitResult], skipped: Mapping[str, str]):
+        self.series = series
+        self.noise = noise
+        scores = np.array([r.aicc if r.converged else np.inf for r in results])
+        weights = selection.akaike_weights(scores)
+        self._results = {r.name: replace(r, weight=float(w)) for r, w in zip(results, weights, strict=True)}
+        self.skipped = dict(skipped)
+        self._bootstraps: dict[tuple[int, int | None, bool], Bootstrap] = {}
+
+    def __getitem__(self, name: str) -> FitResult:
+        try:
+            return self._results[name]
+        except KeyError:
+            hint = f"; {name!r} was skipped: {self.skipped[name]}" if name in self.skipped else ""
+            raise UnknownModelError(
+                f"no fit of {name!r} in this collection; fitted: {', '.join(self._results)}{hint}"
+            ) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._results)
+
+    def __len__(self) -> int:
+        return len(self._results)
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """Akaike (AICc) weights by model."""
+        return {k: r.weight for k, r in self._results.items()}
+
+    @property
+    def best(self) -> FitResult:
+        """The result with the largest Akaike weight."""
+        return max(self._results.values(), key=lambda r: (r.weight, -r.aicc))
+
+    def table(self):
+        """A pandas DataFrame: one row per model, sorted by AICc."""
+        from .summary import fits_table
+
+        return fits_table(self)
+
+    def summary(self) -> str:
+        """A text table of the comparison."""
+        from .summary import fits_text
+
+        return fits_text(self)
+
+    def bootstrap(
+        self,
+        n: int = 1000,
+        *,
+        seed: int | None = 0,
+        progress: bool | None = None,
+        processes: int | None = None,
+        global_starts: bool = True,
+    ) -> Bootstrap:
+        """Refit every model to ``n`` case-resampled copies of the series (see :func:`lsi.bootstrap.bootstrap`).
+
+        The collection keeps each bootstrap it has made: asking again with the same ``n``,
+        ``seed`` and ``global_starts`` returns the same replicates (``progress`` and
+        ``processes`` do not change them), so a report, its forecasts and its figures share one.
+        """
+        from .bootstrap import bootstrap
+
+        key = (int(n), seed, bool(global_starts))
+        if key not in self._bootstraps:
+            self._bootstraps[key] = bootstrap(
+                self, n, seed=seed, progress=progress, processes=processes, global_starts=global_starts
+            )
+        return self._bootstraps[key]
+
+    def forecast(self, until: Any, **kw: Any):
+        """Forecast every model and their averages to ``until``, with bands: an ``xarray.Dataset``
+        (see :func:`lsi.forecast.forecast` for the options: ``level``, ``n``, ``seed``, ``step``,
+        ``bootstrap``)."""
+        from .forecast import forecast
+
+        return forecast(self, until, **kw)
+
+    def time_to_reach(self, level: float, **kw: Any) -> dict[str, dict[str, Any]]:
+        """Date at which capability first reaches ``level`` (data units), per model and averaged,
+        with bootstrap intervals (see :func:`lsi.forecast.time_to_reach`)."""
+        from .forecast import time_to_reach
+
+        return time_to_reach(self, level, **kw)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object ``lsi fit --json`` prints."""
+        return {
+            "n": len(self.series),
+            "noise": self.noise.name,
+            "t0": float(next(iter(self._results.values())).t0) if self._results else None,
+            "models": [r.to_dict() for r in self._results.values()],
+            "skipped": dict(self.skipped),
+        }
+
+    def __repr__(self) -> str:
+        return f"<FitCollection of {len(self)} models on {self.series!r}>"
+
+
