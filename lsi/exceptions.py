@@ -14,7 +14,6 @@ __all__ = [
     "UnknownModelError",
     "UnknownParameterError",
     "ParameterValueError",
-    "FitError",
     "OptionalDependencyError",
     "LsiWarning",
     "SeriesWarning",
@@ -52,10 +51,6 @@ class UnknownParameterError(LsiError, KeyError):
 
 class ParameterValueError(LsiError, ValueError):
     """A parameter value or start lies outside its allowed range."""
-
-
-class FitError(LsiError, RuntimeError):
-    """A fit could not be carried out at all (not merely failed to converge)."""
 
 
 class OptionalDependencyError(LsiError, ImportError):
