@@ -23,10 +23,10 @@ from . import loopmath
 from .diagnostics import FAILURES, Thresholds, embed, failure_analysis, takeoff_r
 from .exceptions import ParameterValueError
 from .intervals import inverse, quantile
+from .results import FitCollection
 
 if TYPE_CHECKING:  # pragma: no cover
     from .bootstrap import Bootstrap
-    from .results import FitCollection
 
 __all__ = ["assumptions", "AssumptionReport", "data_check"]
 
