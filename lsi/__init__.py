@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
         quadrature,
         report,
     )
-    from .assumptions import AssumptionReport, assumptions
+    from .assessment import AssumptionReport, assumptions
     from .fitting import fit
     from .results import FitCollection, FitResult
     from .series import Series
@@ -37,8 +37,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: public name -> (module, attribute): loaded on first use
 _EXPORTS: dict[str, tuple[str, str]] = {
-    "AssumptionReport": ("assumptions", "AssumptionReport"),
-    "assumptions": ("assumptions", "assumptions"),
+    "AssumptionReport": ("assessment", "AssumptionReport"),
+    "assumptions": ("assessment", "assumptions"),
     "FitCollection": ("results", "FitCollection"),
     "FitResult": ("results", "FitResult"),
     "Series": ("series", "Series"),
@@ -50,6 +50,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 #: submodules reachable as ``lsi.<name>`` without an import statement
 _SUBMODULES = (
     "backtest",
+    "assessment",
     "bootstrap",
     "datasets",
     "diagnostics",

@@ -244,7 +244,8 @@ def _model_row(r, fa: dict[str, np.ndarray], noise) -> dict[str, Any]:
     rr = None if lp is None else float(takeoff_r(lp)[0])
     rho0 = None
     if lp is not None:  # the loop's own returns at t0, where closure is kappa(0) = p
-        rho0 = float(loopmath.returns(0.0, lp["p"][0], lp["a"][0], lp["lam"][0], lp["beta"][0], lp["gamma"][0]))
+        with np.errstate(divide="ignore"):  # logit p = inf at p = 1, exact
+            rho0 = float(loopmath.returns(0.0, lp["p"][0], lp["a"][0], lp["lam"][0], lp["beta"][0], lp["gamma"][0]))
     code = int(fa["first_failure"][0])
     lvl = float(fa["failure_level"][0])
     return {

@@ -284,17 +284,34 @@ def _num(x: Any) -> float | None:
 class FitCollection(Mapping[str, FitResult]):
     """Fits of several models to one series, with Akaike weights.
 
-    Behaves as a read-only mapping from model name to :class:`FitResult`.
+    Behaves as a read-only mapping from model name to :class:`FitResult`.  Its members are
+    the results as fitted, each with its Akaike weight within the collection; nothing about
+    them changes after the collection is built.
     """
 
     def __init__(self, series: Series, noise: Noise, results: Sequence[FitResult], skipped: Mapping[str, str]):
-        self.series = series
-        self.noise = noise
+        self._series = series
+        self._noise = noise
         scores = np.array([r.aicc if r.converged else np.inf for r in results])
         weights = selection.akaike_weights(scores)
         self._results = {r.name: replace(r, weight=float(w)) for r, w in zip(results, weights, strict=True)}
-        self.skipped = dict(skipped)
+        self._skipped = dict(skipped)
         self._bootstraps: dict[tuple[int, int | None, bool], Bootstrap] = {}
+
+    @property
+    def series(self) -> Series:
+        """The series every model was fitted to."""
+        return self._series
+
+    @property
+    def noise(self) -> Noise:
+        """The observation model of every fit."""
+        return self._noise
+
+    @property
+    def skipped(self) -> Mapping[str, str]:
+        """Models that could not be fitted at all, with the reason (``fit(errors="skip")``): a copy."""
+        return dict(self._skipped)
 
     def __getitem__(self, name: str) -> FitResult:
         try:

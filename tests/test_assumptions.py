@@ -13,7 +13,7 @@ import pytest
 
 import lsi
 from lsi import quadrature
-from lsi.assumptions import _verdict, data_check
+from lsi.assessment import _verdict, data_check
 from lsi.cli import main
 from lsi.diagnostics import FAILURES, Thresholds
 from lsi.exceptions import ParameterValueError
