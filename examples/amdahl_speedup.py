@@ -14,8 +14,6 @@ from pathlib import Path
 
 import lsi.figures
 
-REQUIRES = ()
-
 
 def main(out: Path) -> Path:
     fig = lsi.figures.amdahl_speedup(p=[0.5, 0.9, 0.99, 0.999], a=1.0)

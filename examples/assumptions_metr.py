@@ -19,8 +19,6 @@ from pathlib import Path
 import lsi
 import lsi.figures
 
-REQUIRES = ("lsi.assumptions()",)
-
 
 def main(out: Path) -> Path:
     fits = lsi.fit(lsi.datasets.load("metr_horizons"))

@@ -20,8 +20,6 @@ import lsi
 import lsi.backtest
 import lsi.figures
 
-REQUIRES = ("lsi.backtest.backtest()",)
-
 
 def main(out: Path) -> Path:
     bt = lsi.backtest.backtest(lsi.datasets.load("metr_horizons"), n_boot=200, seed=0)

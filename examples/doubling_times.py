@@ -16,8 +16,6 @@ from pathlib import Path
 import lsi
 import lsi.figures
 
-REQUIRES = ()
-
 
 def main(out: Path) -> Path:
     fits = lsi.fit(lsi.datasets.load("metr_horizons"))

@@ -15,8 +15,6 @@ from pathlib import Path
 import lsi
 import lsi.figures
 
-REQUIRES = ("lsi.FitCollection.forecast", "lsi.FitCollection.time_to_reach")
-
 WORK_MONTH = 167 * 60.0  # minutes
 
 
@@ -27,9 +25,7 @@ def main(out: Path) -> Path:
     reach = fits.time_to_reach(WORK_MONTH, ci_level=0.9, n=500)
     best = sorted((r for r in fits.values() if r.converged), key=lambda r: r.aicc)[:3]
     rows = {k: reach[k] for k in ["averaged", "bootstrap_mixture"] + [r.name for r in best]}
-    fig = lsi.figures.forecast(
-        ds, rows, target=WORK_MONTH, series=series, ylabel="50% time horizon (minutes)"
-    )
+    fig = lsi.figures.forecast(ds, rows, target=WORK_MONTH, series=series, ylabel="50% time horizon (minutes)")
     lsi.figures.save(fig, out / "forecast_metr.pdf")
     return lsi.figures.save(fig, out / "forecast_metr.png", dpi=200)
 

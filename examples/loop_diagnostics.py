@@ -16,8 +16,6 @@ from pathlib import Path
 import lsi
 import lsi.figures
 
-REQUIRES = ("lsi.models.Loop.trajectory",)
-
 
 def main(out: Path) -> Path:
     params = {"g0": 0.5, "p": 0.9, "a": 1.0, "beta": 0.2, "ceiling": 1e4, "delta": 0.05}

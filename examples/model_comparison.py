@@ -15,8 +15,6 @@ from pathlib import Path
 import lsi
 import lsi.figures
 
-REQUIRES = ()
-
 
 def main(out: Path) -> Path:
     fits = lsi.fit(lsi.datasets.load("imagenet_top1"))

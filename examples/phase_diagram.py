@@ -20,8 +20,6 @@ import numpy as np
 import lsi
 import lsi.figures
 
-REQUIRES = ("lsi.sweep()", "lsi.models.Loop")
-
 
 def main(out: Path) -> Path:
     grid = lsi.sweep(

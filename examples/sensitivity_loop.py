@@ -17,9 +17,7 @@ import tempfile
 from pathlib import Path
 
 import lsi.figures
-from lsi.sweep import sobol, tornado
-
-REQUIRES = ("lsi.sweep()", "scipy.stats.sobol_indices")
+from lsi.sensitivity import sobol, tornado
 
 PRIORS = {"p": (0.5, 1.0), "beta": (0.0, 1.0), "a": (0.5, 1.5), "delta": (0.0, 0.2)}
 BASE = {"g0": 0.2, "p": 0.9, "beta": 0.3, "a": 1.0, "delta": 0.1}

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from . import figures
-from .assumptions import assumptions as assumption_report
+from .assessment import assumptions as assumption_report
 from .backtest import backtest as run_backtest
 from .exceptions import ParameterValueError, SeriesError
 from .models import ALL_MODELS
@@ -22,7 +22,7 @@ from .models import ALL_MODELS
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from .assumptions import AssumptionReport
+    from .assessment import AssumptionReport
     from .fitting import FitCollection
 
 __all__ = ["save_all"]
@@ -110,7 +110,7 @@ def save_all(
         skipped["backtest"] = why_not
     skipped["sensitivity"] = (
         "it is a property of the loop model over its priors, not of a series: "
-        "lsi.sweep.sobol / lsi.sweep.tornado, then lsi.figures.sensitivity"
+        "lsi.sensitivity.sobol / lsi.sensitivity.tornado, then lsi.figures.sensitivity"
     )
     end = float(fits.series.t[-1]) + 3.0 if until is None else float(until)
     ds = fits.forecast(until=end, level=level)

@@ -284,8 +284,8 @@ def test_doubling_times_models_and_local_fits(fits):
     n = len(fits.series)
     n_windows = len(range(0, n - 8 + 1, 4)) + (0 if (n - 8) % 4 == 0 else 1)
     assert len(pts.get_xdata()) == n_windows
-    # the points are lsi.assumptions.data_check's doubling times (one implementation)
-    from lsi.assumptions import data_check
+    # the points are lsi.assessment.data_check's doubling times (one implementation)
+    from lsi.assessment import data_check
 
     check = data_check(fits, window=8)["doubling_times"]
     kept = [check[i] for i in (*range(0, len(check), 4), len(check) - 1)]
@@ -519,10 +519,9 @@ def test_loop_diagnostics_without_crossings_or_capability_panel():
 
 
 def test_loop_diagnostics_on_a_real_trajectory():
-    loop = pytest.importorskip("lsi.models").__dict__.get("Loop")
-    if loop is None or not hasattr(loop, "trajectory"):
-        pytest.skip("lsi.models.Loop().trajectory is not available")
-    traj = loop().trajectory({"g0": 0.5, "p": 0.9, "a": 1.0, "beta": 0.2, "delta": 0.05}, until=2040, t0=2020)
+    from lsi.models import Loop
+
+    traj = Loop().trajectory({"g0": 0.5, "p": 0.9, "a": 1.0, "beta": 0.2, "delta": 0.05}, until=2040, t0=2020)
     fig = figures.loop_diagnostics(traj)
     first = traj.attrs["first_failure"]
     var = {"closure": "kappa", "amplification": "rho", "efficiency": "eta"}[first]
@@ -813,11 +812,9 @@ def test_sensitivity_sobol_bars_intervals_and_tornado():
 
 
 def test_sensitivity_from_a_real_sobol_analysis():
-    sweep = pytest.importorskip("lsi.sweep")
-    if not hasattr(sweep, "sobol"):
-        pytest.skip("lsi.sweep.sobol is not available")
-    pytest.importorskip("scipy.stats", minversion=None)
-    df = sweep.sobol(
+    from lsi.sensitivity import sobol
+
+    df = sobol(
         "loop",
         {"p": (0.6, 1.0), "beta": (0.0, 0.8)},
         until=30.0,
@@ -911,10 +908,11 @@ def test_backtest_scores_coverage_error_and_baseline():
 
 
 def test_backtest_of_a_real_run():
-    backtest_mod = pytest.importorskip("lsi.backtest")
+    from lsi.backtest import backtest
+
     t = np.linspace(2015, 2025, 20)
     y = np.exp(0.6 * (t - 2015) + np.random.default_rng(2).normal(0, 0.1, 20))
-    bt = backtest_mod.backtest(lsi.Series(t, y), ["exponential", "linear"], origins=[2021, 2023], n_boot=30)
+    bt = backtest(lsi.Series(t, y), ["exponential", "linear"], origins=[2021, 2023], n_boot=30)
     fig = figures.backtest(bt)
     names = set(bt.scores["model"])
     assert {g.get_gid().split(":", 1)[1] for g in _gids(fig, "score:")} == names

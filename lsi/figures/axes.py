@@ -30,7 +30,7 @@ DATE_RANGE = (1678.0, 2261.0)
 
 def new_figure(width: str | float, height: float | None, default_height: float) -> Figure:
     """A new figure (constrained layout) of the given width; ``height`` excludes a legend
-    below the axes, which :func:`place_legend` adds to it."""
+    below the axes, which :func:`~lsi.figures.legend.place_legend` adds to it."""
     import matplotlib.pyplot as plt
 
     w = style.width_in(width)
@@ -44,7 +44,7 @@ def own_axes(
     ax: Axes | None, width: str | float, height: float | None, default_height: float
 ) -> tuple[Figure, Axes, bool]:
     """The caller's axes and their figure, or a new figure with one axes; and whether the
-    figure is new (then the legend goes below the axes, see :func:`.legend.place_legend`)."""
+    figure is new (then the legend goes below the axes, see :func:`~lsi.figures.legend.place_legend`)."""
     if ax is not None:
         return ax.figure, ax, False
     fig = new_figure(width, height, default_height)

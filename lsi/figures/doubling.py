@@ -1,5 +1,5 @@
 """The doubling-times figure: each model's doubling time along the history beside the
-model-free local fits of :func:`lsi.assumptions.data_check` (:func:`doubling_times`)."""
+model-free local fits of :func:`lsi.assessment.data_check` (:func:`doubling_times`)."""
 
 from __future__ import annotations
 
@@ -32,9 +32,9 @@ __all__ = ["doubling_times"]
 def _local_doubling(
     fits: FitCollection | None, series: Series, noise: str, window: int | None, level: float
 ) -> tuple[list[dict[str, Any]], int | None, str | None]:
-    """The model-agnostic doubling times of :func:`lsi.assumptions.data_check` (years), on
+    """The model-agnostic doubling times of :func:`lsi.assessment.data_check` (years), on
     windows overlapping by about half; returns them, the window and why there are none."""
-    from ..assumptions import data_check
+    from ..assessment import data_check
     from ..fitting import fit as _fit
 
     n = len(series)
@@ -77,7 +77,7 @@ def doubling_times(
 
     Two readings side by side: each model's doubling time ``ln 2 / (d ln C/dt)`` at
     every date (a line with its band), and, independently of any model, the local
-    doubling times of :func:`lsi.assumptions.data_check` (log-linear fits to sliding
+    doubling times of :func:`lsi.assessment.data_check` (log-linear fits to sliding
     windows of the data, the numbers of the assumption report), drawn as points with
     the window's span as a horizontal bar.  Shrinking doubling times are what
     self-amplification predicts; constant ones, exponential growth; growing ones,
@@ -93,7 +93,7 @@ def doubling_times(
     local : bool
         Draw the sliding-window fits.
     window : int, optional
-        Points per window (default that of :func:`lsi.assumptions.data_check`,
+        Points per window (default that of :func:`lsi.assessment.data_check`,
         ``max(4, n // 3)``); of its windows, those overlapping by about half are drawn.
     noise : str, optional
         Noise model of the local fits (default: that of ``fits``, else the series');
@@ -105,7 +105,7 @@ def doubling_times(
         Dates at which each model's doubling time is evaluated.
     ax : Axes, optional
     dates, width, height
-        As in :func:`fit`.
+        As in :func:`~lsi.figures.fit`.
 
     Returns
     -------

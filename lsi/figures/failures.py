@@ -1,5 +1,5 @@
 """The assumption-report figure: which assumption of RSI fails first, when, and how sure
-we are (:func:`assumptions`, drawn from :class:`lsi.assumptions.AssumptionReport`)."""
+we are (:func:`assumptions`, drawn from :class:`lsi.assessment.AssumptionReport`)."""
 
 from __future__ import annotations
 
@@ -128,12 +128,12 @@ def assumptions(
       before any assumption fails: RSI's explosion, which is not a failure.
       Diamonds mark each model's own fit (Akaike weight at least ``min_weight``);
     - **the data alone** (``data=True``): the change of the growth rate of ln C per
-      year from a quadratic in time with its interval (:func:`lsi.assumptions.data_check`);
+      year from a quadratic in time with its interval (:func:`lsi.assessment.data_check`);
       right of zero, doubling times shrink.
 
     Parameters
     ----------
-    report : lsi.assumptions.AssumptionReport
+    report : lsi.assessment.AssumptionReport
         From :func:`lsi.assumptions`; with ``n_boot > 0`` for the bootstrap bars and
         the replicates' dates (without, the panel shows the models' own dates).
     fits : FitCollection, optional
@@ -144,7 +144,7 @@ def assumptions(
     min_weight : float
         Models with a smaller Akaike weight get no diamond.
     fig, dates, width, height
-        As in :func:`fit`.
+        As in :func:`~lsi.figures.fit`.
 
     Returns
     -------

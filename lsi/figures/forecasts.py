@@ -104,7 +104,7 @@ def forecast(
         Draw the fan chart into these axes (without ``reach``, which needs a panel
         of its own: pass ``fig`` then).
     fig, yscale, dates, ylabel, width, height
-        As in :func:`fit`.
+        As in :func:`~lsi.figures.fit`.
 
     Returns
     -------
@@ -394,7 +394,7 @@ def backtest(
     models : list of str, optional
         Forecasts to show (default all, in the order of the mean score).
     fig, width, height
-        As in :func:`fit`.
+        As in :func:`~lsi.figures.fit`.
 
     Returns
     -------

@@ -42,7 +42,7 @@ PARAMETER_SHORT = {
 }
 
 
-#: what the outputs of :func:`lsi.sweep.sobol` and :func:`lsi.sweep.tornado` are
+#: what the outputs of :func:`lsi.sensitivity.sobol` and :func:`lsi.sensitivity.tornado` are
 OUTPUT_LABELS = {
     "lnC_end": r"capability at the end, $\ln(C/C_0)$",
     "t_closure": "time the loop opens (closure)",
@@ -112,7 +112,7 @@ def wrap_math(text: str, chars: int) -> str:
 
 
 def output_label(output: str) -> str:
-    """The label of a sensitivity output (:func:`lsi.sweep.sobol`, :func:`lsi.sweep.tornado`)."""
+    """The label of a sensitivity output (:func:`lsi.sensitivity.sobol`, :func:`lsi.sensitivity.tornado`)."""
     if output.startswith("first_failure:"):
         return f"{output.split(':', 1)[1]} fails first (0/1)"
     return OUTPUT_LABELS.get(output, output)

@@ -66,7 +66,7 @@ def loop_diagnostics(
     capability : bool
         Add the ``ln(C/C0)`` panel on top.
     fig, dates, width, height
-        As in :func:`fit`.
+        As in :func:`~lsi.figures.fit`.
 
     Returns
     -------
@@ -213,7 +213,7 @@ def amdahl_speedup(
     knee : bool
         Mark Amdahl's knee.
     ax, width, height
-        As in :func:`fit`.
+        As in :func:`~lsi.figures.fit`.
 
     Returns
     -------

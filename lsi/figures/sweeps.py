@@ -67,7 +67,7 @@ def phase(
     Parameters
     ----------
     sweep_ds : xarray.Dataset
-        From ``lsi.sweep``: ``first_failure`` over dimensions named after the swept
+        From :func:`lsi.sweep`: ``first_failure`` over dimensions named after the swept
         parameters (a grid), or over ``sample`` with the parameters as variables.
         Select single values of any other swept parameter first (``ds.sel(lam=1)``).
     x, y : str, optional
@@ -77,7 +77,7 @@ def phase(
         Hatch cells with a finite ``t_singularity``.
     ax : Axes, optional
     width, height
-        As in :func:`fit`.
+        As in :func:`~lsi.figures.fit`.
 
     Returns
     -------
@@ -265,15 +265,15 @@ def sensitivity(
     Parameters
     ----------
     sobol_df : pandas.DataFrame, optional
-        From :func:`lsi.sweep.sobol`: ``output``, ``parameter``, ``first_order``,
+        From :func:`lsi.sensitivity.sobol`: ``output``, ``parameter``, ``first_order``,
         ``first_order_low``, ``first_order_high``, ``total_order``,
         ``total_order_low``, ``total_order_high``.
     tornado_df : pandas.DataFrame, optional
-        From :func:`lsi.sweep.tornado`: ``parameter``, ``low``, ``high``,
+        From :func:`lsi.sensitivity.tornado`: ``parameter``, ``low``, ``high``,
         ``output_low``, ``output_high``, ``output_base``, ``swing``; its
         ``attrs["output"]`` names the output.
     fig, width, height
-        As in :func:`fit`.
+        As in :func:`~lsi.figures.fit`.
 
     Returns
     -------
@@ -292,7 +292,7 @@ def sensitivity(
     """
     if sobol_df is None and tornado_df is None:
         raise ParameterValueError(
-            "sensitivity needs sobol_df (lsi.sweep.sobol) or tornado_df (lsi.sweep.tornado), or both"
+            "sensitivity needs sobol_df (lsi.sensitivity.sobol) or tornado_df (lsi.sensitivity.tornado), or both"
         )
     sob_cols = (
         "output",
@@ -308,14 +308,14 @@ def sensitivity(
     outputs: list[str] = []
     params: list[str] = []
     if sobol_df is not None:
-        check_columns(sobol_df, "sobol_df", sob_cols, "lsi.sweep.sobol")
+        check_columns(sobol_df, "sobol_df", sob_cols, "lsi.sensitivity.sobol")
         if len(sobol_df) == 0:
             raise ParameterValueError("sobol_df is empty")
         outputs = list(dict.fromkeys(str(o) for o in sobol_df["output"]))
         top = sobol_df.groupby("parameter", sort=False)["total_order"].max()
         params = [str(p) for p in top.fillna(-np.inf).sort_values(ascending=False).index]
     if tornado_df is not None:
-        check_columns(tornado_df, "tornado_df", tor_cols, "lsi.sweep.tornado")
+        check_columns(tornado_df, "tornado_df", tor_cols, "lsi.sensitivity.tornado")
         if len(tornado_df) == 0:
             raise ParameterValueError("tornado_df is empty")
     n_out = len(outputs)
