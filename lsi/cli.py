@@ -87,8 +87,9 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 
     series = load_source(args.source, frontier=args.frontier)
     fits = fit(series, _models_arg(args.models), noise=args.noise, t0=args.t0, level=args.level)
-    written, skipped = save_all(fits, args.out, format=args.format, dpi=args.dpi, until=args.until,
-                                reach=args.reach, width=args.width)
+    written, skipped = save_all(
+        fits, args.out, format=args.format, dpi=args.dpi, until=args.until, reach=args.reach, width=args.width
+    )
     if args.json:
         print(json.dumps({"written": {k: str(v) for k, v in written.items()}, "skipped": skipped}))
     else:
@@ -169,8 +170,17 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     origins = None
     if args.origins:
         origins = [_year_arg(x.strip()) for x in args.origins.split(",") if x.strip()]
-    bt = backtest(series, _models_arg(args.models), origins, noise=args.noise, level=args.level,
-                  horizon=args.horizon, n_boot=args.n_boot, seed=args.seed, naive_points=args.naive_points)
+    bt = backtest(
+        series,
+        _models_arg(args.models),
+        origins,
+        noise=args.noise,
+        level=args.level,
+        horizon=args.horizon,
+        n_boot=args.n_boot,
+        seed=args.seed,
+        naive_points=args.naive_points,
+    )
     if args.json:
         print(json.dumps(bt.to_dict(), allow_nan=False))
     else:
@@ -180,15 +190,31 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
 
 def _add_thresholds(p: argparse.ArgumentParser) -> None:
     """The three thresholds at which an assumption of the loop counts as failed."""
-    p.add_argument("--kappa-min", type=float, default=0.5, metavar="KAPPA",
-                   help="closure threshold: the loop opens once closure kappa falls below it (default 0.5, "
-                        "Amdahl's knee: the AI and human parts of the R&D cycle take equal time)")
-    p.add_argument("--rho-min", type=float, default=0.0, metavar="RHO",
-                   help="returns threshold: self-amplification fails once the returns rho fall below it "
-                        "(default 0: each doubling then comes slower than the last)")
-    p.add_argument("--eta-min", type=float, default=0.5, metavar="ETA",
-                   help="efficiency threshold: efficiency is lost once eta (resource ceiling times "
-                        "organisational friction) falls below it (default 0.5)")
+    p.add_argument(
+        "--kappa-min",
+        type=float,
+        default=0.5,
+        metavar="KAPPA",
+        help="closure threshold: the loop opens once closure kappa falls below it (default 0.5, "
+        "Amdahl's knee: the AI and human parts of the R&D cycle take equal time)",
+    )
+    p.add_argument(
+        "--rho-min",
+        type=float,
+        default=0.0,
+        metavar="RHO",
+        help="returns threshold: self-amplification fails once the returns rho fall below it "
+        "(default 0: each doubling then comes slower than the last)",
+    )
+    p.add_argument(
+        "--eta-min",
+        type=float,
+        default=0.5,
+        metavar="ETA",
+        help="efficiency threshold: efficiency is lost once eta (resource ceiling times "
+        "organisational friction) falls below it (default 0.5)",
+    )
+
 
 def build_parser() -> argparse.ArgumentParser:
     from ._version import __version__
@@ -214,8 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder for the figures (created if absent)")
     p.add_argument("--format", choices=["pdf", "svg", "png"], default="pdf", help="file format (default pdf)")
     p.add_argument("--dpi", type=int, default=300, help="resolution of raster output (default 300)")
-    p.add_argument("--width", choices=["single", "double"], default="double",
-                   help="journal columns of the time-series figures (default double)")
+    p.add_argument(
+        "--width",
+        choices=["single", "double"],
+        default="double",
+        help="journal columns of the time-series figures (default double)",
+    )
     p.add_argument("--until", type=float, default=None, help="end of the forecast (default: 3 years after the data)")
     p.add_argument("--reach", type=float, default=None, help="mark when each model reaches this level (data units)")
     p.set_defaults(func=_cmd_figures)
@@ -229,22 +259,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_report)
     p = sub.add_parser("sweep", help="sweep the loop model's parameters (grid -> netCDF, or Sobol indices)")
     p.add_argument("--model", default="loop", help="loop, or a model that embeds in it (default loop)")
-    p.add_argument("--param", action="append", default=[], metavar="NAME=SPEC",
-                   help="a swept parameter: NAME=start:stop:count or NAME=a,b,c (repeatable)")
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=SPEC",
+        help="a swept parameter: NAME=start:stop:count or NAME=a,b,c (repeatable)",
+    )
     p.add_argument("--fixed", action="append", default=[], metavar="NAME=VALUE", help="a fixed parameter (repeatable)")
     p.add_argument("--until", type=float, required=True, help="end of every trajectory (units of --t0)")
     p.add_argument("--t0", type=float, default=0.0, help="time origin (default 0)")
     p.add_argument("--multiple", type=float, action="append", default=[], help="report when C/C0 reaches this")
     _add_thresholds(p)
     p.add_argument("--chunks", type=int, default=None, help="cells per dask task (lazy, bounded memory)")
-    p.add_argument("--engine", choices=("auto", "numpy", "numba"), default="auto",
-                   help="who solves the cells: numba (pip install 'lsi[fast]') or numpy; auto picks numba if installed")
+    p.add_argument(
+        "--engine",
+        choices=("auto", "numpy", "numba"),
+        default="auto",
+        help="who solves the cells: numba (pip install 'lsi[fast]') or numpy; auto picks numba if installed",
+    )
     p.add_argument("--out", default=None, help="write the sweep to this netCDF file")
     p.add_argument("--sobol", action="store_true", help="Sobol indices over the --param ranges (uniform priors)")
     p.add_argument("--n", type=int, default=1024, help="Sobol base sample size (a power of 2)")
     p.add_argument("--output", action="append", default=None, help="Sobol output(s) (default lnC_end)")
-    p.add_argument("--seed", type=int, default=0,
-                   help="seed of the Sobol sample and of its bootstrap intervals (default 0; with --sobol)")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the Sobol sample and of its bootstrap intervals (default 0; with --sobol)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_sweep)
     p = sub.add_parser("forecast", help="forecast every model and their averages, with bands")
@@ -300,15 +343,32 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             )
         priors = {k: (float(v.min()), float(v.max())) for k, v in swept.items()}
         fixed = {k: v for k, v in grid.items() if k not in swept}
-        df = sobol(args.model, priors, until=args.until, t0=args.t0, thresholds=thresholds, n=args.n,
-                   output=args.output or ["lnC_end"], seed=args.seed, **fixed)
+        df = sobol(
+            args.model,
+            priors,
+            until=args.until,
+            t0=args.t0,
+            thresholds=thresholds,
+            n=args.n,
+            output=args.output or ["lnC_end"],
+            seed=args.seed,
+            **fixed,
+        )
         if args.json:
             print(df.to_json(orient="records"))
         else:
             print(sobol_text(df))
         return 0
-    ds = sweep(args.model, until=args.until, t0=args.t0, thresholds=thresholds, multiples=args.multiple,
-               chunks=args.chunks, engine=args.engine, **grid)
+    ds = sweep(
+        args.model,
+        until=args.until,
+        t0=args.t0,
+        thresholds=thresholds,
+        multiples=args.multiple,
+        chunks=args.chunks,
+        engine=args.engine,
+        **grid,
+    )
     if args.out:
         ds.to_netcdf(args.out)
     ff = np.asarray(ds["first_failure"].values)
@@ -324,7 +384,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .assumptions import assumptions
+    from .assessment import assumptions
     from .fitting import fit
 
     series = load_source(args.source, frontier=args.frontier)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from .assumptions import AssumptionReport
+    from .assessment import AssumptionReport
     from .backtest import Backtest
     from .results import FitCollection, FitResult
 
@@ -325,10 +325,10 @@ def _render(rep: AssumptionReport, markdown: bool) -> str:
         dts = rep.data.get("doubling_times", [])
         if dts:
 
-            def d(x):
-                return "unbounded" if x is None else f"{365.25 * x:.0f}"
+            def days(x: float | None) -> str:
+                return "unbounded" if x is None else f"{DAYS * x:.0f}"
 
-            parts = [f"{e['t']:.1f}: {d(e['value'])} [{d(e['lower'])}, {d(e['upper'])}]" for e in dts]
+            parts = [f"{e['t']:.1f}: {days(e['value'])} [{days(e['lower'])}, {days(e['upper'])}]" for e in dts]
             lines.append(
                 f"Local doubling times (days, windows of {rep.data['window']} points): " + "; ".join(parts) + "."
             )
@@ -362,9 +362,7 @@ _NUMBERS = (
 )
 
 
-def report_markdown(
-    rep: AssumptionReport, comparison: pd.DataFrame, figures: Sequence[tuple[str, str]] = ()
-) -> str:
+def report_markdown(rep: AssumptionReport, comparison: pd.DataFrame, figures: Sequence[tuple[str, str]] = ()) -> str:
     """The report document in Markdown: the assumption report, the model comparison
     table, the figures (``(caption, file name)`` pairs) and the files with the numbers."""
     md = assumptions_markdown(rep)
@@ -391,10 +389,7 @@ code { background: #f4f4f4; padding: 0 0.2rem; }
 
 def _csp(css: str) -> str:
     digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
-    return (
-        "default-src 'none'; img-src 'self' file:; "
-        f"style-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
-    )
+    return f"default-src 'none'; img-src 'self' file:; style-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
 
 
 #: the Content-Security-Policy of report.html: no script, nothing from the network, images
@@ -566,8 +561,11 @@ def forecast_text(ds: Any, fits: FitCollection, reach: Mapping[str, Any] | None,
             flag = "  not identifiable: bands too narrow"
         lines.append(f"{m:<18} {w:>6}  " + "  ".join(cells) + flag)
     if reach is not None:
-        lines += ["", f"date of reaching {level_reached:.4g}{units} (value [{ds.attrs['level']:.0%} interval]; "
-                      "'unbounded': the interval reaches 'never'):"]
+        lines += [
+            "",
+            f"date of reaching {level_reached:.4g}{units} (value [{ds.attrs['level']:.0%} interval]; "
+            "'unbounded': the interval reaches 'never'):",
+        ]
         for m, r in reach.items():
             if r["value"] is None:
                 lines.append(f"  {m:<18} {r['reason'] or 'never'}")
@@ -580,13 +578,16 @@ def forecast_text(ds: Any, fits: FitCollection, reach: Mapping[str, Any] | None,
             lines.append(f"  {m:<18} {r['value']:.2f} [{low}, {up}]  P(never) = {r['p_never']:.2f}")
     lines += ["", "inf: past the model's fitted singularity; '-': no band (no converged bootstrap refit)"]
     if not bool(ds["parameter_uncertainty"].all()):
-        lines.append("not identifiable: the refits stay at the limiting case the data prefer, so the "
-                     "band shows the noise but little of the parameter uncertainty")
+        lines.append(
+            "not identifiable: the refits stay at the limiting case the data prefer, so the "
+            "band shows the noise but little of the parameter uncertainty"
+        )
     return "\n".join(lines)
 
 
-def sweep_text(n_cells: int, dims: Mapping[str, int], engine: str, counts: Mapping[str, int],
-               out: str | None = None) -> str:
+def sweep_text(
+    n_cells: int, dims: Mapping[str, int], engine: str, counts: Mapping[str, int], out: str | None = None
+) -> str:
     """``lsi sweep``'s summary: the grid, then how many cells end in each first failure."""
     lines = [f"{n_cells} cells over {', '.join(f'{d} ({n})' for d, n in dims.items())} (engine: {engine})"]
     lines += [f"  {k:<15} {v:>10} ({v / max(n_cells, 1):.1%})" for k, v in counts.items()]

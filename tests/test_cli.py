@@ -118,8 +118,8 @@ def _help(capsys, *argv) -> str:
 
 
 @pytest.mark.parametrize(
-    ("command", "level"), [("fit", 0.95), ("compare", 0.95), ("report", 0.95), ("figures", 0.95),
-                           ("forecast", 0.9), ("backtest", 0.9)]
+    ("command", "level"),
+    [("fit", 0.95), ("compare", 0.95), ("report", 0.95), ("figures", 0.95), ("forecast", 0.9), ("backtest", 0.9)],
 )
 def test_level_help_states_each_commands_real_default(capsys, command, level):
     from lsi.cli import build_parser

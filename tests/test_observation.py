@@ -30,8 +30,12 @@ def test_names_and_aliases_give_one_class_each():
         n = get_noise(name)
         assert type(n) is cls and isinstance(n, Noise) and n.name == name
         assert get_noise(f"  {name.upper()} ") == n and get_noise(n) is n
-    for alias, name in (("multiplicative", "log"), ("gaussian", "additive"), ("normal", "additive"),
-                        ("bounded", "logit")):
+    for alias, name in (
+        ("multiplicative", "log"),
+        ("gaussian", "additive"),
+        ("normal", "additive"),
+        ("bounded", "logit"),
+    ):
         assert get_noise(alias).name == name
 
 

@@ -82,10 +82,11 @@ def test_escaped_text_renders_as_itself(text):
 
 
 def test_report_html_escapes_the_title_and_raw_html():
-    page = report_html("# t\n\n<img src=http://x onerror=alert(1)>\n\n![a](http://x/y.png)\n\n![f](fit.png)",
-                       title=HOSTILE)
+    page = report_html(
+        "# t\n\n<img src=http://x onerror=alert(1)>\n\n![a](http://x/y.png)\n\n![f](fit.png)", title=HOSTILE
+    )
     p = _assert_safe(page)
-    assert p.title == f"lsi report: {HOSTILE}"[len("lsi report: "):] or p.title == HOSTILE
+    assert p.title == f"lsi report: {HOSTILE}"[len("lsi report: ") :] or p.title == HOSTILE
     imgs = [a for t, a in p.tags if t == "img"]
     assert imgs == [{"src": "fit.png", "alt": "f"}]  # the remote image is dropped to its text
     assert "&lt;img src=http://x onerror=alert(1)&gt;" in page
@@ -93,8 +94,11 @@ def test_report_html_escapes_the_title_and_raw_html():
 
 def test_report_carries_a_restrictive_csp():
     page = report_html("# t")
-    metas = [a for t, a in _tags(page).tags if t == "meta" and (a.get("http-equiv") or "").lower()
-             == "content-security-policy"]
+    metas = [
+        a
+        for t, a in _tags(page).tags
+        if t == "meta" and (a.get("http-equiv") or "").lower() == "content-security-policy"
+    ]
     assert len(metas) == 1 and metas[0]["content"] == REPORT_CSP
     rules = dict(d.strip().split(" ", 1) for d in REPORT_CSP.split(";"))
     assert rules["default-src"] == "'none'"
