@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .summary import report_html, report_markdown
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .assumptions import AssumptionReport
+    from .assessment import AssumptionReport
     from .results import FitCollection
 
 __all__ = ["write_report", "markdown_to_html"]
