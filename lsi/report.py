@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from .exceptions import require
 from .summary import report_html, report_markdown
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -67,10 +68,13 @@ def write_report(
 ) -> list[str]:
     """Write ``report.md``, ``report.html``, ``report.json``, CSVs of the numbers and the figures.
 
-    Returns the paths written.
+    Returns the paths written.  The HTML page needs the ``lsi[report]`` extra (Jinja2 and
+    markdown-it-py); without it nothing is written and one line says what to install.
     """
     import pandas as pd
 
+    for module in ("jinja2", "markdown_it"):
+        require(module, "the HTML report (lsi report --out)", "report")
     os.makedirs(out, exist_ok=True)
     paths = []
     figs = _figures(rep, fits, out, fmt, dpi)

@@ -209,3 +209,18 @@ def test_returns_at_t0_are_the_loops_own_with_closure_at_p():
     assert row["rho0"] == pytest.approx(a * p, rel=1e-12)
     ds = lsi.models.Loop().trajectory({"g0": g0, "p": p, "a": a}, until=2.0)
     assert row["rho0"] == pytest.approx(float(ds["rho"][0]), rel=1e-9)
+
+
+def test_report_folder_needs_the_report_extra_and_writes_nothing_without_it(tmp_path, monkeypatch):
+    import sys
+
+    from lsi.exceptions import OptionalDependencyError
+    from lsi.report import write_report
+
+    fits = lsi.fit(loop_series("efficiency", 1), models=["exponential", "logistic"], warn=False)
+    rep = lsi.assumptions(fits, n_boot=0)
+    monkeypatch.setitem(sys.modules, "jinja2", None)  # as on an install without lsi[report]
+    out = tmp_path / "rep"
+    with pytest.raises(OptionalDependencyError, match=r"lsi\[report\]"):
+        write_report(rep, fits, str(out))
+    assert not out.exists()
