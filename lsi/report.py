@@ -38,12 +38,10 @@ _COMPARISON = [
 
 
 def _figures(rep: AssumptionReport, fits: FitCollection, out: str, fmt: str, dpi: int) -> list[tuple[str, str]]:
-    """Draw every figure lsi.figures offers for this report; returns (caption, filename)."""
-    try:
-        from . import figures
-    except ImportError:  # pragma: no cover - figures are part of the package
-        return []
+    """Draw the report's figures; returns (caption, filename)."""
     import matplotlib.pyplot as plt
+
+    from . import figures
 
     wanted: list[tuple[str, str, Any]] = [
         ("fit", "Data and fitted models, with residuals", lambda f: f.fit(fits)),
@@ -53,8 +51,6 @@ def _figures(rep: AssumptionReport, fits: FitCollection, out: str, fmt: str, dpi
     ]
     made = []
     for name, caption, draw in wanted:
-        if not hasattr(figures, name):
-            continue
         fig = draw(figures)
         path = os.path.join(out, f"{name}.{fmt}")
         figures.save(fig, path, dpi=dpi)

@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import numpy as np
 import sympy as sp
@@ -120,9 +120,14 @@ def get(name: str | GrowthModel) -> GrowthModel:
         raise UnknownModelError(f"unknown model {name!r}; choose from {', '.join(_REGISTRY)} (or 'all')") from None
 
 
-#: crossing times of closure, amplification and efficiency, and the singularity date, per draw
-#: (NaN where none); see :meth:`GrowthModel.crossings`
-Crossings = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+class Crossings(NamedTuple):
+    """When each assumption fails along fitted curves, per draw (NaN where none); see
+    :meth:`GrowthModel.crossings`."""
+
+    closure: np.ndarray
+    amplification: np.ndarray
+    efficiency: np.ndarray
+    singularity: np.ndarray
 
 
 def hold(n: int, **overrides: Any) -> dict[str, np.ndarray]:

@@ -198,7 +198,7 @@ class Loop(GrowthModel):
             np.asarray(res[k], dtype=float).reshape(n)
             for k in ("t_closure", "t_amplification", "t_efficiency", "t_singularity")
         )
-        return tk, tr, te, ts
+        return Crossings(tk, tr, te, ts)
 
     def guess(self, tau, y):
         ly = np.log(y)

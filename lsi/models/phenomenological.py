@@ -144,7 +144,7 @@ class Linear(ClosedFormModel):
     def crossings(self, theta, t0, th, horizon) -> Crossings:
         b = self.columns(theta)["b"]
         tr = np.where(b <= 0, np.nan, _at_start(np.full(b.size, -1.0 < th.rho_min), t0))
-        return _none(theta), tr, _none(theta), _none(theta)
+        return Crossings(_none(theta), tr, _none(theta), _none(theta))
 
 @register
 class Exponential(ClosedFormModel):
@@ -181,7 +181,7 @@ class Exponential(ClosedFormModel):
 
     def crossings(self, theta, t0, th, horizon) -> Crossings:
         tr = _at_start(np.full(theta.shape[0], 0.0 < th.rho_min), t0)
-        return _none(theta), tr, _none(theta), _none(theta)
+        return Crossings(_none(theta), tr, _none(theta), _none(theta))
 
 @register
 class Hyperbolic(ClosedFormModel):
@@ -246,7 +246,7 @@ class Hyperbolic(ClosedFormModel):
         c = self.columns(theta)
         tr = _at_start(c["e"] < th.rho_min, t0)
         ts = t0 + 1.0 / (c["e"] * c["g"] * c["C0"] ** c["e"])
-        return _none(theta), tr, _none(theta), ts
+        return Crossings(_none(theta), tr, _none(theta), ts)
 
 @register
 class Brake(ClosedFormModel):
@@ -297,7 +297,7 @@ class Brake(ClosedFormModel):
 
     def crossings(self, theta, t0, th, horizon) -> Crossings:
         b = self.columns(theta)["b"]
-        return _none(theta), _at_start(-b < th.rho_min, t0), _none(theta), _none(theta)
+        return Crossings(_none(theta), _at_start(-b < th.rho_min, t0), _none(theta), _none(theta))
 
 @register
 class Logistic(ClosedFormModel):
@@ -342,7 +342,7 @@ class Logistic(ClosedFormModel):
         # eta = F = 1 - (C/K)^v < eta_min  <=>  C > K (1 - eta_min)^(1/v)
         level = c["K"] * (1 - th.eta_min) ** (1 / v)
         te = np.where(c["C0"] >= level, float(t0), self.time_at_level(theta, t0, level))
-        return _none(theta), tr, te, _none(theta)
+        return Crossings(_none(theta), tr, te, _none(theta))
 
 @register
 class Richards(ClosedFormModel):
@@ -392,7 +392,7 @@ class Richards(ClosedFormModel):
         # eta = F = 1 - (C/K)^v < eta_min  <=>  C > K (1 - eta_min)^(1/v)
         level = c["K"] * (1 - th.eta_min) ** (1 / v)
         te = np.where(c["C0"] >= level, float(t0), self.time_at_level(theta, t0, level))
-        return _none(theta), tr, te, _none(theta)
+        return Crossings(_none(theta), tr, te, _none(theta))
 
 @register
 class Gompertz(ClosedFormModel):
@@ -438,7 +438,7 @@ class Gompertz(ClosedFormModel):
         tr = _at_start(np.full(theta.shape[0], 0.0 < th.rho_min), t0)
         te = t0 - np.log(th.eta_min) / g
         te = np.where(th.eta_min >= 1, float(t0), te)
-        return _none(theta), tr, te, _none(theta)
+        return Crossings(_none(theta), tr, te, _none(theta))
 
 @register
 class Amdahl(ClosedFormModel):
@@ -547,4 +547,4 @@ class Amdahl(ClosedFormModel):
             kr = th.rho_min / a
             lr = np.where(kr < 1, l_of_kappa(np.minimum(kr, 1)), 0.0)
             tr = np.where(kr >= 1, t0a, np.where(lr <= 0, t0a, t_of_l(lr)))
-        return tk, tr, _none(theta), _none(theta)
+        return Crossings(tk, tr, _none(theta), _none(theta))

@@ -251,4 +251,4 @@ class Breakpoint(ClosedFormModel):
 
     def crossings(self, theta, t0, th, horizon) -> Crossings:
         none = np.full(theta.shape[0], np.nan)
-        return none, none.copy(), none.copy(), none.copy()
+        return Crossings(none, none.copy(), none.copy(), none.copy())

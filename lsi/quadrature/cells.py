@@ -21,8 +21,10 @@ __all__ = ["Cells"]
 class Cells:
     r"""Constants of the loop model for a 1-D batch of valid cells.
 
-    Attributes (float arrays of length :attr:`n` unless said otherwise)
-    ------------------------------------------------------------------
+    Attributes are float arrays of length :attr:`n` unless said otherwise.
+
+    Attributes
+    ----------
     g0, p, a, lam, beta, gamma, nu, delta
         The parameters (``ceiling`` is held as its logarithm ``L``).
     logg0, logit_p
