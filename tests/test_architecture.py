@@ -100,6 +100,53 @@ def test_modules_import_downwards_with_no_cycle():
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
 
 
+#: the layers of docs/architecture.md: a module may import only from its own layer or below
+LAYERS = {
+    "lsi.exceptions": 0,
+    "lsi._version": 0,
+    "lsi.progress": 0,
+    "lsi.loopmath": 1,
+    "lsi.intervals": 1,
+    "lsi.selection": 1,
+    "lsi.symbolic": 1,
+    "lsi.series": 2,
+    "lsi.datasets": 2,
+    "lsi.observation": 2,
+    "lsi.quadrature": 3,
+    "lsi.models": 4,
+    "lsi.leastsq": 5,
+    "lsi.bootstrap": 5,
+    "lsi.workers": 5,
+    "lsi.forecast": 5,
+    "lsi.summary": 5,
+    "lsi.results": 5,
+    "lsi.fitting": 5,
+    "lsi.profile": 6,
+    "lsi.backtest": 6,
+    "lsi.diagnostics": 6,
+    "lsi.assessment": 6,
+    "lsi.sweeps": 6,
+    "lsi.sensitivity": 6,
+    "lsi.figures": 7,
+    "lsi.paper_figures": 8,
+    "lsi.report": 8,
+    "lsi.cli": 9,
+    "lsi.__main__": 9,
+    "lsi": 9,
+}
+
+
+def layer(module: str) -> int:
+    owners = [k for k in LAYERS if module == k or module.startswith(k + ".")]
+    assert owners, f"{module} has no layer in docs/architecture.md (and LAYERS here)"
+    return LAYERS[max(owners, key=len)]
+
+
+def test_every_import_goes_to_the_same_layer_or_below():
+    bad = [(u, v) for u, vs in graph().items() for v in vs if layer(v) > layer(u)]
+    assert not bad, f"upward imports: {bad}"
+
+
 def test_the_cycle_finder_finds_a_cycle():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None

@@ -2,10 +2,9 @@
 
 At ``builder-inited`` it
 
-1. runs every script in ``examples/`` whose ``REQUIRES`` names all exist in the installed
-   lsi (in parallel, with ``MPLBACKEND=Agg``), writing its PNG into
-   ``_generated/gallery/``; a script is rerun only when it, lsi's figure code or lsi's
-   version changed (a hash kept beside the image).  A script that fails is a Sphinx
+1. runs every script in ``examples/`` (in parallel, with ``MPLBACKEND=Agg``), writing its
+   PNG into ``_generated/gallery/``; a script is rerun only when it, lsi's figure code or
+   lsi's version changed (a hash kept beside the image).  A script that fails is a Sphinx
    warning, so ``-W`` fails the build.
 2. writes ``_generated/gallery.md``: per example its title (the docstring's first line),
    caption (the rest, without the ``Run:`` line), image and source.
@@ -37,60 +36,41 @@ logger = logging.getLogger(__name__)
 API_ORDER = [
     "lsi.series",
     "lsi.datasets",
-    "lsi.fitting",
+    "lsi.observation",
     "lsi.models",
     "lsi.models.base",
     "lsi.models.phenomenological",
     "lsi.models.regime",
     "lsi.models.loop",
-    "lsi.observation",
+    "lsi.symbolic",
+    "lsi.loopmath",
+    "lsi.quadrature",
+    "lsi.leastsq",
+    "lsi.fitting",
+    "lsi.results",
     "lsi.selection",
     "lsi.intervals",
+    "lsi.bootstrap",
+    "lsi.profile",
     "lsi.forecast",
+    "lsi.backtest",
     "lsi.diagnostics",
-    "lsi.assumptions",
-    "lsi.quadrature",
-    "lsi.sweep",
+    "lsi.assessment",
+    "lsi.sweeps",
     "lsi.sensitivity",
     "lsi.figures",
-    "lsi.report",
+    "lsi.paper_figures",
     "lsi.summary",
-    "lsi.symbolic",
+    "lsi.report",
+    "lsi.workers",
     "lsi.progress",
     "lsi.exceptions",
     "lsi.cli",
 ]
 
 
-def _available(requirement: str) -> bool:
-    """Whether a ``REQUIRES`` entry exists: a dotted name resolved attribute by attribute
-    from the top package (importing submodules where an attribute is missing); a trailing
-    ``()`` also asks that it be callable (``lsi.sweep()`` is the function, not the module)."""
-    want_call = requirement.endswith("()")
-    parts = requirement.removesuffix("()").split(".")
-    try:
-        obj: Any = importlib.import_module(parts[0])
-    except ImportError:
-        return False
-    for i in range(1, len(parts)):
-        if hasattr(obj, parts[i]):
-            obj = getattr(obj, parts[i])
-            continue
-        try:
-            obj = importlib.import_module(".".join(parts[: i + 1]))
-        except ImportError:
-            return False
-    return callable(obj) if want_call else True
-
-
 def _script_info(path: Path) -> dict[str, Any]:
     tree = ast.parse(path.read_text())
-    requires: tuple[str, ...] = ()
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            getattr(t, "id", None) == "REQUIRES" for t in node.targets
-        ):
-            requires = tuple(ast.literal_eval(node.value))
     doc = ast.get_docstring(tree) or path.stem
     has_doc = (
         bool(tree.body)
@@ -104,7 +84,6 @@ def _script_info(path: Path) -> dict[str, Any]:
         "path": path,
         "title": lines[0].strip().rstrip("."),
         "caption": caption,
-        "requires": requires,
         "body_from": body_from,
     }
 
@@ -114,9 +93,8 @@ def _stamp(path: Path) -> str:
 
     h = hashlib.sha256(path.read_bytes())
     root = Path(lsi.__file__).parent
-    for name in ("figures.py", "_style.py"):
-        if (root / name).exists():
-            h.update((root / name).read_bytes())
+    for figure_code in sorted((root / "figures").glob("*.py")):
+        h.update(figure_code.read_bytes())
     h.update(lsi.__version__.encode())
     return h.hexdigest()
 
@@ -150,10 +128,8 @@ def _gallery(app: Any) -> None:
     out = src / "_generated" / "gallery"
     out.mkdir(parents=True, exist_ok=True)
     infos = [_script_info(p) for p in sorted(examples.glob("*.py")) if not p.name.startswith("_")]
-    ready = [i for i in infos if all(_available(r) for r in i["requires"])]
-    pending = [i for i in infos if i not in ready]
     with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
-        results = list(pool.map(lambda i: _run(i, out), ready))
+        results = list(pool.map(lambda i: _run(i, out), infos))
     order = [
         "fit_metr",
         "model_comparison",
@@ -186,9 +162,6 @@ def _gallery(app: Any) -> None:
             f"Source, `examples/{stem}.py`:\n\n"
             f"```{{literalinclude}} {rel}\n:language: python\n:lines: {info['body_from']}-\n```\n"
         )
-    if pending:
-        names = ", ".join(f"`{i['path'].name}` (needs {', '.join(i['requires'])})" for i in pending)
-        logger.info(f"lsi gallery: not built, their parts of lsi are absent: {names}")
     (src / "_generated" / "gallery.md").write_text(
         "\n".join(parts) or "No examples could be built.\n"
     )
