@@ -53,9 +53,7 @@ def draw_cells(rng: np.random.Generator, n: int):
         "lam": rng.uniform(0.1, 1.0, n),
         "beta": np.where(rng.uniform(size=n) < 0.2, 0.0, rng.uniform(0, 1.5, n)),
         "gamma": np.where(rng.uniform(size=n) < 0.4, 0.0, rng.uniform(0, 0.5, n)),
-        "ceiling": np.where(
-            rng.uniform(size=n) < 0.5, np.inf, np.exp(rng.uniform(np.log(2), np.log(1e6), n))
-        ),
+        "ceiling": np.where(rng.uniform(size=n) < 0.5, np.inf, np.exp(rng.uniform(np.log(2), np.log(1e6), n))),
         "nu": np.exp(rng.uniform(np.log(0.2), np.log(5.0), n)),
         "delta": np.where(rng.uniform(size=n) < 0.4, 0.0, rng.uniform(0, 0.5, n)),
     }

@@ -33,9 +33,7 @@ __all__ = ["assumptions", "AssumptionReport", "data_check"]
 LN2 = math.log(2.0)
 
 PHRASES = {
-    "closure": (
-        "the loop opens first (closure falls below kappa_min: the human share of R&D becomes the bottleneck)"
-    ),
+    "closure": ("the loop opens first (closure falls below kappa_min: the human share of R&D becomes the bottleneck)"),
     "amplification": (
         "self-amplification fails first (returns fall below rho_min: each doubling comes slower than the last)"
     ),

@@ -295,7 +295,6 @@ def backtest(
     (True, 2)
     """
 
-
     if not isinstance(series, Series):
         raise SeriesError(f"backtest needs an lsi.Series; got {type(series).__name__} (use lsi.Series(t, y))")
     if not (isinstance(level, int | float) and 0 < level < 1):

@@ -85,6 +85,5 @@ def require(module: str, feature: str, extra: str):
         return importlib.import_module(module)
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise OptionalDependencyError(
-            f"{feature} needs the optional package {module!r}; install it with "
-            f"`pip install 'lsi[{extra}]'`"
+            f"{feature} needs the optional package {module!r}; install it with `pip install 'lsi[{extra}]'`"
         ) from exc

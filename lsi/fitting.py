@@ -334,5 +334,3 @@ def fit(
                 stacklevel=2,
             )
     return coll
-
-

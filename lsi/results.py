@@ -401,5 +401,3 @@ class FitCollection(Mapping[str, FitResult]):
 
     def __repr__(self) -> str:
         return f"<FitCollection of {len(self)} models on {self.series!r}>"
-
-

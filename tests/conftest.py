@@ -32,8 +32,16 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-def simulate(model: str, params: dict, n: int = 40, span: float = 6.0, noise: float = 0.05, seed: int = 0,
-             noise_model: str = "log", t0: float = 2020.0) -> lsi.Series:
+def simulate(
+    model: str,
+    params: dict,
+    n: int = 40,
+    span: float = 6.0,
+    noise: float = 0.05,
+    seed: int = 0,
+    noise_model: str = "log",
+    t0: float = 2020.0,
+) -> lsi.Series:
     """A series from a model with Gaussian noise in the noise model's space."""
     rng = np.random.default_rng(seed)
     t = np.linspace(t0, t0 + span, n)

@@ -33,9 +33,7 @@ def test_docs_build_without_warnings(tmp_path):
         str(tmp_path / "html"),
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
-    problems = "\n".join(
-        line for line in proc.stderr.splitlines() if "WARNING" in line or "ERROR" in line
-    )
+    problems = "\n".join(line for line in proc.stderr.splitlines() if "WARNING" in line or "ERROR" in line)
     assert proc.returncode == 0, f"the docs build reported:\n{problems or proc.stderr[-3000:]}"
     html = tmp_path / "html"
     for page in ("index", "quickstart", "mathematics", "gallery", "datasets", "api"):

@@ -143,9 +143,7 @@ def test_tau_matches_scipy_quad(params):
     levels = levels[levels < 0.999 * L]
     got = q.tau(levels, **params)
     for lv, g in zip(levels, got, strict=True):
-        want, _ = integrate.quad(
-            lambda x: float(q.integrand(x, **params)), 0.0, lv, epsabs=0, epsrel=1e-13, limit=200
-        )
+        want, _ = integrate.quad(lambda x: float(q.integrand(x, **params)), 0.0, lv, epsabs=0, epsrel=1e-13, limit=200)
         assert g == pytest.approx(want, rel=1e-11, abs=1e-14)
 
 
@@ -160,9 +158,7 @@ def test_tau_is_exact_near_the_ceiling():
 
     for gap in (1.0, 1e-3, 1e-8, 1e-12):
         x = L - gap
-        assert q.tau(x, g0=g0, a=1.0, beta=1.0, ceiling=K, nu=nu) == pytest.approx(
-            exact(x), rel=1e-12
-        )
+        assert q.tau(x, g0=g0, a=1.0, beta=1.0, ceiling=K, nu=nu) == pytest.approx(exact(x), rel=1e-12)
     assert q.tau([L, L + 1.0], g0=g0, a=1.0, beta=1.0, ceiling=K, nu=nu).tolist() == [
         np.inf,
         np.inf,
@@ -389,9 +385,7 @@ def test_singularity_versus_friction(side):
 
 def test_singularity_before_any_crossing_is_none():
     r = q.solve(T0, T0 + 10.0, g0=1.0, a=1.0, beta=0.5, delta=0.01)
-    assert scalar(r, "t_singularity") < scalar(r, "t_efficiency") or np.isnan(
-        scalar(r, "t_efficiency")
-    )
+    assert scalar(r, "t_singularity") < scalar(r, "t_efficiency") or np.isnan(scalar(r, "t_efficiency"))
     assert int(r["first_failure"]) == 3 and not bool(r["tied"])
 
 
@@ -521,9 +515,7 @@ def draw_cells(rng, n):
         "lam": rng.uniform(0.1, 1.0, n),
         "beta": np.where(rng.uniform(size=n) < 0.2, 0.0, rng.uniform(0, 1.5, n)),
         "gamma": np.where(rng.uniform(size=n) < 0.4, 0.0, rng.uniform(0, 0.5, n)),
-        "ceiling": np.where(
-            rng.uniform(size=n) < 0.5, np.inf, np.exp(rng.uniform(np.log(2), np.log(1e6), n))
-        ),
+        "ceiling": np.where(rng.uniform(size=n) < 0.5, np.inf, np.exp(rng.uniform(np.log(2), np.log(1e6), n))),
         "nu": np.exp(rng.uniform(np.log(0.2), np.log(5.0), n)),
         "delta": np.where(rng.uniform(size=n) < 0.4, 0.0, rng.uniform(0, 0.5, n)),
     }

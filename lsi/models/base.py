@@ -366,8 +366,6 @@ class GrowthModel(ABC):
         return f"lsi.models.{type(self).__name__}()"
 
 
-
-
 class ClosedFormModel(GrowthModel):
     """A model whose closed form is written in :meth:`define`: every numeric function is
     compiled from that one definition (:mod:`lsi.symbolic`), Jacobians included."""

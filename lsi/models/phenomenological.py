@@ -146,6 +146,7 @@ class Linear(ClosedFormModel):
         tr = np.where(b <= 0, np.nan, _at_start(np.full(b.size, -1.0 < th.rho_min), t0))
         return Crossings(_none(theta), tr, _none(theta), _none(theta))
 
+
 @register
 class Exponential(ClosedFormModel):
     r"""Exponential growth: recursive self-improvement at constant returns.
@@ -182,6 +183,7 @@ class Exponential(ClosedFormModel):
     def crossings(self, theta, t0, th, horizon) -> Crossings:
         tr = _at_start(np.full(theta.shape[0], 0.0 < th.rho_min), t0)
         return Crossings(_none(theta), tr, _none(theta), _none(theta))
+
 
 @register
 class Hyperbolic(ClosedFormModel):
@@ -248,6 +250,7 @@ class Hyperbolic(ClosedFormModel):
         ts = t0 + 1.0 / (c["e"] * c["g"] * c["C0"] ** c["e"])
         return Crossings(_none(theta), tr, _none(theta), ts)
 
+
 @register
 class Brake(ClosedFormModel):
     r"""Complexity brake: power-law growth with diminishing returns.
@@ -299,6 +302,7 @@ class Brake(ClosedFormModel):
         b = self.columns(theta)["b"]
         return Crossings(_none(theta), _at_start(-b < th.rho_min, t0), _none(theta), _none(theta))
 
+
 @register
 class Logistic(ClosedFormModel):
     r"""Logistic growth: the lossy-self-improvement sigmoid.
@@ -343,6 +347,7 @@ class Logistic(ClosedFormModel):
         level = c["K"] * (1 - th.eta_min) ** (1 / v)
         te = np.where(c["C0"] >= level, float(t0), self.time_at_level(theta, t0, level))
         return Crossings(_none(theta), tr, te, _none(theta))
+
 
 @register
 class Richards(ClosedFormModel):
@@ -394,6 +399,7 @@ class Richards(ClosedFormModel):
         te = np.where(c["C0"] >= level, float(t0), self.time_at_level(theta, t0, level))
         return Crossings(_none(theta), tr, te, _none(theta))
 
+
 @register
 class Gompertz(ClosedFormModel):
     r"""Gompertz growth: exponential growth whose efficiency decays at rate ``g``.
@@ -439,6 +445,7 @@ class Gompertz(ClosedFormModel):
         te = t0 - np.log(th.eta_min) / g
         te = np.where(th.eta_min >= 1, float(t0), te)
         return Crossings(_none(theta), tr, te, _none(theta))
+
 
 @register
 class Amdahl(ClosedFormModel):
