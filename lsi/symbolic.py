@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -57,7 +58,7 @@ class Compiled:
     raw_grad: Callable[..., object] | None = None
 
 
-def _broadcaster(fn: Callable[..., object], n_out: int | None) -> Callable[..., np.ndarray]:
+def _broadcaster(fn: Callable[..., Any], n_out: int | None) -> Callable[..., np.ndarray]:
     def call(x, *theta):
         x = np.asarray(x, dtype=float)
         with np.errstate(all="ignore"):
@@ -101,6 +102,14 @@ class CompiledModel:
         self._tau = tau
         self._level = level
         self._cache: dict[str, Compiled | None] = {}
+
+    # built by __getattr__ on first access; declared here for the type checker
+    lnC: Compiled
+    C: Compiled
+    rate: Compiled
+    inverse: Compiled | None
+    inflection: Compiled | None
+    singularity: Compiled | None
 
     def _get(self, key: str) -> Compiled | None:
         if key not in self._cache:

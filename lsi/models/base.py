@@ -169,9 +169,11 @@ class GrowthModel(ABC):
     multimodal: ClassVar[bool] = False
 
     # ------------------------------------------------------------ definition
+    # the parameters come as keywords, one symbol per name in param_specs, and each model
+    # spells out its own: ``*args: Any, **p: Any`` is how mypy accepts such overrides
     @classmethod
     @abstractmethod
-    def define(cls, C: sp.Symbol, tau: sp.Symbol, level: sp.Symbol, **p: sp.Symbol) -> Definition:
+    def define(cls, C: sp.Symbol, tau: sp.Symbol, level: sp.Symbol, *args: Any, **p: Any) -> Definition:
         """The model's mathematics: its ODE and, where one exists, its closed form."""
 
     @classmethod
@@ -397,7 +399,9 @@ class ClosedFormModel(GrowthModel):
         return inv.value(level, *theta)
 
     def inverse_grad_theta(self, level: np.ndarray, theta: np.ndarray) -> np.ndarray:
-        return self.compiled().inverse.grad(level, *theta)
+        inv = self.compiled().inverse
+        assert inv is not None  # every closed-form model writes its inverse in define()
+        return inv.grad(level, *theta)
 
     def event_tau_theta(self, event: str, theta: np.ndarray) -> tuple[float, np.ndarray] | None:
         c = getattr(self.compiled(), event)
@@ -432,6 +436,7 @@ class ClosedFormModel(GrowthModel):
     def time_at_level(self, theta: np.ndarray, t0: float, level: np.ndarray) -> np.ndarray:
         """t at which C reaches ``level`` per draw (closed-form inverse, NaN where never)."""
         comp = self.compiled().inverse
+        assert comp is not None  # every closed-form model writes its inverse in define()
         args = [theta[:, i] for i in range(theta.shape[1])]
         with np.errstate(all="ignore"):
             return t0 + comp.value(level, *args)

@@ -257,7 +257,7 @@ class Loop(GrowthModel):
         if "g0" not in values:
             raise ParameterValueError("trajectory needs g0 (the growth rate of ln C at t0)")
         theta = self.theta(values)
-        lp = self._loop_params(theta)
+        lp: dict[str, Any] = self._loop_params(theta)  # Any: as **params beside the typed keywords
         until = float(until)
         if not until > t0:
             raise ParameterValueError(f"until = {until} is not after t0 = {t0}; give a later end")
