@@ -22,6 +22,7 @@ import math
 
 import numpy as np
 import sympy as sp
+
 from .base import ClosedFormModel, Crossings, Definition, ParamSpec, register
 
 __all__ = ["Breakpoint"]
