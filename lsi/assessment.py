@@ -74,6 +74,7 @@ def data_check(fits: FitCollection, *, window: int | None = None, level: float =
         conv = [r for r in fits.values() if r.converged and r.extra_scatter is not None]
         if conv:
             extra = max(conv, key=lambda r: r.weight).extra_scatter
+            assert extra is not None  # conv keeps only the fits that have one
             sig = np.sqrt(sig**2 + extra**2)
     w = None if sig is None else 1.0 / sig**2
     n = len(s)

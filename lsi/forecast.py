@@ -102,6 +102,7 @@ def _noise_sd(fit: FitResult) -> float | None:
     if not fit.sigma_known:
         return None
     sig = fit.noise.point_sigma(fit.series)
+    assert sig is not None  # sigma_known: the series carries its uncertainties
     extra = fit.extra_scatter or 0.0
     return float(math.sqrt(np.mean(sig**2) + extra**2))
 
@@ -341,16 +342,16 @@ def predictive(
     # each replicate's lowest-AICc model
     best = boot.best
     mus, ss = [], []
-    for b in range(nb):
-        if best[b] < 0:
+    for rep in range(nb):
+        if best[rep] < 0:
             continue
-        name = boot.models[best[b]]
+        name = boot.models[best[rep]]
         if name not in full:
             continue
         mu, s, ok = full[name]
-        if ok[b]:
-            mus.append(mu[b])
-            ss.append(s[b])
+        if ok[rep]:
+            mus.append(mu[rep])
+            ss.append(s[rep])
     if mus:
         comps[MIXTURE] = (np.array(mus), np.array(ss), np.full(len(mus), 1.0 / len(mus)))
     selection = boot.selection_probabilities()

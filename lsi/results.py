@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -30,6 +30,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from .bootstrap import Bootstrap
 
 __all__ = ["FitResult", "FitCollection"]
+
+#: default of FitResult's array fields, which come after defaulted ones; the fitter always
+#: fills them, so they are typed as arrays (the default stays None)
+_FILLED_BY_FIT = cast("np.ndarray", None)
 
 
 @dataclass(frozen=True)
@@ -81,11 +85,11 @@ class FitResult:
     #: to the per-point uncertainties; None when the series has none
     extra_scatter: float | None = None
     #: the parameter vector in ``model.param_specs`` order
-    theta: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    theta: np.ndarray = field(default=_FILLED_BY_FIT, repr=False)
     #: which parameters were varied, and the ranges they were varied in
-    vary: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
-    lower: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
-    upper: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    vary: np.ndarray = field(default=_FILLED_BY_FIT, repr=False)
+    lower: np.ndarray = field(default=_FILLED_BY_FIT, repr=False)
+    upper: np.ndarray = field(default=_FILLED_BY_FIT, repr=False)
 
     @cached_property
     def params(self) -> lmfit.Parameters:

@@ -171,7 +171,7 @@ def tornado(
     for k in ranges:
         if k not in base:
             raise ParameterValueError(f"tornado: give a base value for {k!r}")
-    samples = {k: [] for k in set(base) | set(ranges)}
+    samples: dict[str, list[float]] = {k: [] for k in set(base) | set(ranges)}
     order = []
     for k, (lo, hi) in ranges.items():
         for v in (lo, hi):

@@ -80,7 +80,7 @@ def decimal_year(times: Any) -> np.ndarray:
     return _decimal_year_from_datetime64(parsed.to_numpy())
 
 
-def _first_unparsable(values: Sequence[Any]) -> Any:
+def _first_unparsable(values: np.ndarray) -> Any:
     for v in values:
         if isinstance(v, _dt.date | np.datetime64 | int | float):
             continue
@@ -209,9 +209,9 @@ class Series:
             object.__setattr__(self, key, v)
         object.__setattr__(self, "labels", labels)
         object.__setattr__(self, "meta", dict(self.meta))
-        for arr in (self.t, self.y, self.sigma, self.lower, self.upper):
-            if arr is not None:
-                arr.setflags(write=False)
+        for column in (self.t, self.y, self.sigma, self.lower, self.upper):
+            if column is not None:
+                column.setflags(write=False)
 
     # ------------------------------------------------------------------ basics
     def __len__(self) -> int:

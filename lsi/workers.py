@@ -1,14 +1,18 @@
 """Spawn-safe worker processes for embarrassingly parallel loops (bootstrap refits, simulations).
 
-:func:`run` hands items to the calling process and to worker processes, one item at a time,
-as each becomes free (so a worker's start-up costs only its share).  Workers are fresh
+:func:`run` splits the items into contiguous blocks, one per process: the calling process
+works through the first, each worker process through one of the others.  Workers are fresh
 interpreters started with :mod:`subprocess`: never forked from a process that may hold numba
 or BLAS threads, and never re-running the user's ``__main__`` (so scripts without an
 ``if __name__ == "__main__"`` guard, and notebooks, work as they are).  The task must be a
 module-level function of an importable module; it and its shared argument travel by pickle.
 
-A worker that dies has its item redone in the calling process; results never depend on which
-process computed an item.  An interrupt ends the workers quietly (they ignore SIGINT; the
+Which process computes which item is fixed by the number of processes alone, and workers
+start with a fixed hash seed, so a run is reproducible: MINPACK's arithmetic depends (in the
+last bits) on the memory alignment of its work arrays, and on an ill-conditioned refit those
+bits can move the optimum found along a flat direction, so an item must not wander between
+processes from run to run.  A worker that dies has its remaining items redone in the calling
+process.  An interrupt ends the workers quietly (they ignore SIGINT; the
 caller sees one ``KeyboardInterrupt``).
 """
 
@@ -43,6 +47,12 @@ _WORKER = (
 )
 
 
+def _blocks(n: int, processes: int) -> list[range]:
+    """Contiguous blocks of ``range(n)``, one per process, as equal as can be."""
+    edges = [round(k * n / processes) for k in range(processes + 1)]
+    return [range(edges[k], edges[k + 1]) for k in range(processes)]
+
+
 def default_processes(work: int, threshold: int = 200) -> int:
     """Processes for ``work`` units: two on a multi-core POSIX machine when there is enough work."""
     if work < threshold or sys.platform == "win32":
@@ -61,6 +71,7 @@ class _Worker:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONHASHSEED": "0"},
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.inp, self.out = self.proc.stdin, self.proc.stdout
@@ -99,7 +110,7 @@ def run(
 ) -> list[Any]:
     """``[task(shared, item) for item in items]``, spread over ``processes`` processes.
 
-    The calling process works too, so ``processes = 1`` starts no worker.  ``done(i, result)``
+    The calling process works too (the first block), so ``processes = 1`` starts no worker.  ``done(i, result)``
     is called in the calling thread as each result arrives (for progress), in any order.
     """
     n = len(items)
@@ -111,22 +122,17 @@ def run(
                 done(i, results[i])
         return results
 
-    todo = deque(range(n))
-    lock = threading.Lock()
+    blocks = [list(b) for b in _blocks(n, processes)]
     arrived: deque[int] = deque()
     failed: deque[int] = deque()
     workers: list[_Worker] = []
 
-    def take() -> int | None:
-        with lock:
-            return todo.popleft() if todo else None
-
-    def feed(w: _Worker) -> None:
-        while (i := take()) is not None:
+    def feed(w: _Worker, block: list[int]) -> None:
+        for k, i in enumerate(block):
             try:
                 results[i] = w(items[i])
-            except Exception:  # noqa: BLE001 - the worker died: its item is redone here
-                failed.append(i)
+            except Exception:  # noqa: BLE001 - the worker died: its remaining items are redone here
+                failed.extend(block[k:])
                 return
             arrived.append(i)
 
@@ -138,15 +144,17 @@ def run(
 
     threads: list[threading.Thread] = []
     try:
-        for _ in range(processes - 1):
+        for block in blocks[1:]:
             try:
-                workers.append(_Worker(task, shared))
-            except OSError:  # pragma: no cover - cannot start a process: work alone
-                break
-        threads = [threading.Thread(target=feed, args=(w,), daemon=True) for w in workers]
+                w = _Worker(task, shared)
+            except OSError:  # pragma: no cover - cannot start a process: its block is done here
+                failed.extend(block)
+                continue
+            workers.append(w)
+            threads.append(threading.Thread(target=feed, args=(w, block), daemon=True))
         for t in threads:
             t.start()
-        while (i := take()) is not None:
+        for i in blocks[0]:
             results[i] = task(shared, items[i])
             if done is not None:
                 done(i, results[i])
@@ -154,7 +162,7 @@ def run(
         for t in threads:
             t.join()
         drain()
-        while failed:  # items whose worker died
+        while failed:  # items of a worker that died (or never started)
             i = failed.popleft()
             results[i] = task(shared, items[i])
             if done is not None:
