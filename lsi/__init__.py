@@ -17,23 +17,26 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import (
-        backtest,
-        datasets,
-        diagnostics,
-        figures,
-        forecast,
-        intervals,
-        models,
-        observation,
-        quadrature,
-        report,
-    )
-    from .assessment import AssumptionReport, assumptions
-    from .fitting import fit
-    from .results import FitCollection, FitResult
-    from .series import Series
-    from .sweeps import sample, sweep
+    # ``name as name`` marks a re-export for the type checker (and for ruff, which cannot read
+    # the __all__ built below)
+    from . import backtest as backtest
+    from . import datasets as datasets
+    from . import diagnostics as diagnostics
+    from . import figures as figures
+    from . import forecast as forecast
+    from . import intervals as intervals
+    from . import models as models
+    from . import observation as observation
+    from . import quadrature as quadrature
+    from . import report as report
+    from .assessment import AssumptionReport as AssumptionReport
+    from .assessment import assumptions as assumptions
+    from .fitting import fit as fit
+    from .results import FitCollection as FitCollection
+    from .results import FitResult as FitResult
+    from .series import Series as Series
+    from .sweeps import sample as sample
+    from .sweeps import sweep as sweep
 
 #: public name -> (module, attribute): loaded on first use
 _EXPORTS: dict[str, tuple[str, str]] = {
