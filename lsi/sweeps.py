@@ -203,7 +203,7 @@ def _evaluate(
     multiples: Sequence[float],
     engine: str = "auto",
 ) -> dict[str, np.ndarray]:
-    lp, _ = _loop_values(m, values)
+    lp: dict[str, Any] = _loop_values(m, values)[0]  # Any: as **params beside solve's typed keywords
     with np.errstate(all="ignore"):
         res = quadrature.solve(
             t0,
@@ -317,7 +317,7 @@ def sweep(
     shape = tuple(swept[d].size for d in dims)
     n_sample = None if samples is None else next(iter(samples.values())).__len__()
     full_dims = (["sample"] if samples is not None else []) + dims
-    full_shape = ((n_sample,) if samples is not None else ()) + shape
+    full_shape = shape if n_sample is None else (n_sample,) + shape
 
     def values_for(block_index: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Parameter arrays broadcast to the full shape (or the rows ``block_index`` of the leading dim)."""
@@ -363,12 +363,12 @@ def sweep(
         res = _lazy(m, values_for, t0, until, th, mult, full_shape, int(chunks), attrs["engine"])
     coords: dict[str, Any] = {d: (d, swept[d]) for d in dims}
     if samples is not None:
-        coords["sample"] = ("sample", np.arange(n_sample))
+        coords["sample"] = ("sample", np.arange(full_shape[0]))
         for k, v in samples.items():
             coords[k] = ("sample", np.asarray(v, dtype=float).reshape(-1))
     if mult:
         coords["multiple"] = ("multiple", np.asarray(mult))
-    data = {}
+    data: dict[str, tuple[list[str], Any, dict[str, Any]]] = {}
     for k in FLOAT_OUTPUTS:
         data[k] = (full_dims, res[k], {"units": "same as t0" if k.startswith("t_") else "ln(C/C0)"})
     data["first_failure"] = (
@@ -436,7 +436,7 @@ def _lazy(m, values_for: Callable, t0, until, th, mult, full_shape, chunks: int,
     per_row = int(np.prod(full_shape[1:])) if len(full_shape) > 1 else 1
     rows = max(1, chunks // per_row)
     pieces: dict[str, list] = {}
-    meta = {k: np.float64 for k in FLOAT_OUTPUTS}
+    meta: dict[str, type[np.generic]] = {k: np.float64 for k in FLOAT_OUTPUTS}
     meta.update(first_failure=np.int8, tied=np.bool_, status=np.int8)
     if mult:
         meta["t_reach"] = np.float64

@@ -200,8 +200,10 @@ def solve_reference(
         def ev(sigma, y, fun=fun):
             return fun(y[0], y[1])
 
-        ev.direction = direction
-        ev.terminal = terminal
+        # solve_ivp reads an event's direction and terminal flag as attributes of the function
+        event: Any = ev
+        event.direction = direction
+        event.terminal = terminal
         events.append(ev)
         names.append(name)
 
