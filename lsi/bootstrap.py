@@ -123,7 +123,7 @@ def bootstrap(
     chunks = np.array_split(idx, max(1, -(-n // _CHUNK)))
     with Progress(n, "bootstrap", enabled=progress) as bar:
         parts = workers.run(
-            _refit_task, (fits, global_starts), chunks, processes=procs, done=lambda i, _: bar.update(len(chunks[i]))
+            _refit_task, (fits, global_starts), chunks, processes=procs, progress=lambda i: bar.update(len(chunks[i]))
         )
     theta = {k: np.concatenate([p[0][k] for p in parts]) for k in names}
     aicc = np.concatenate([p[1] for p in parts])

@@ -5,45 +5,49 @@ works through the first, each worker process through one of the others.  Workers
 interpreters started with :mod:`subprocess`: never forked from a process that may hold numba
 or BLAS threads, and never re-running the user's ``__main__`` (so scripts without an
 ``if __name__ == "__main__"`` guard, and notebooks, work as they are).  The task must be a
-module-level function of an importable module; it and its shared argument travel by pickle.
+module-level function of an importable module; it, its shared argument and the items travel
+by pickle.
 
-Which process computes which item is fixed by the number of processes alone, and workers
-start with a fixed hash seed, so a run is reproducible: MINPACK's arithmetic depends (in the
-last bits) on the memory alignment of its work arrays, and on an ill-conditioned refit those
-bits can move the optimum found along a flat direction, so an item must not wander between
-processes from run to run.  A worker that dies has its remaining items redone in the calling
-process.  An interrupt ends the workers quietly (they ignore SIGINT; the
-caller sees one ``KeyboardInterrupt``).
+A run is reproducible.  Which process computes which item is fixed by the number of
+processes alone; workers start with a fixed hash seed; and the calling process runs no thread
+while it works (a worker's block goes out before it starts, the results come back after it is
+done, and progress arrives as single bytes on a pipe).  That matters because MINPACK's
+arithmetic depends, in the last bits, on the memory alignment of its work arrays: on an
+ill-conditioned refit those bits can move the optimum found along a flat direction, so an
+item must meet the same process state from run to run.
+
+A worker that dies has its block redone in the calling process.  An interrupt ends the
+workers quietly (they ignore SIGINT; the caller sees one ``KeyboardInterrupt``).
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import selectors
 import subprocess
 import sys
-import threading
-from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
 __all__ = ["run", "default_processes"]
 
-# the worker's program: read sys.path, then the task and its shared argument, then items until EOF
+# the worker's program: read sys.path, then the task, its shared argument and the block's items;
+# compute them, writing one byte to stderr as each is done, then all results to stdout
 _WORKER = (
     "import pickle, signal, sys\n"
     "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-    "inp, out = sys.stdin.buffer, sys.stdout.buffer\n"
-    "sys.stdout = sys.stderr\n"
+    "inp, out, tick = sys.stdin.buffer, sys.stdout.buffer, sys.stderr.buffer\n"
+    "sys.stdout = sys.stderr = open('/dev/null' if sys.platform != 'win32' else 'nul', 'w')\n"
     "sys.path[:] = pickle.load(inp)\n"
-    "task, shared = pickle.load(inp)\n"
-    "while True:\n"
-    "    try:\n"
-    "        item = pickle.load(inp)\n"
-    "    except EOFError:\n"
-    "        break\n"
-    "    pickle.dump(task(shared, item), out, protocol=pickle.HIGHEST_PROTOCOL)\n"
-    "    out.flush()\n"
+    "task, shared, items = pickle.load(inp)\n"
+    "results = []\n"
+    "for item in items:\n"
+    "    results.append(task(shared, item))\n"
+    "    tick.write(b'.')\n"
+    "    tick.flush()\n"
+    "pickle.dump(results, out, protocol=pickle.HIGHEST_PROTOCOL)\n"
+    "out.flush()\n"
 )
 
 
@@ -65,35 +69,59 @@ def default_processes(work: int, threshold: int = 200) -> int:
 
 
 class _Worker:
-    def __init__(self, task: Callable[[Any, Any], Any], shared: Any):
+    """One worker process and its block of items."""
+
+    def __init__(self, task: Callable[[Any, Any], Any], shared: Any, items: list[Any]):
+        self.n = len(items)
+        self.ticks = 0
         self.proc = subprocess.Popen(
             [sys.executable, "-c", _WORKER],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             env={**os.environ, "PYTHONHASHSEED": "0"},
         )
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.inp, self.out = self.proc.stdin, self.proc.stdout
-        pickle.dump(list(sys.path), self.inp)
-        pickle.dump((task, shared), self.inp, protocol=pickle.HIGHEST_PROTOCOL)
-        self.inp.flush()
+        assert self.proc.stdin is not None and self.proc.stdout is not None and self.proc.stderr is not None
+        self.out, self.err = self.proc.stdout, self.proc.stderr
+        os.set_blocking(self.err.fileno(), False)
+        try:
+            pickle.dump(list(sys.path), self.proc.stdin)
+            pickle.dump((task, shared, items), self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.proc.stdin.close()
+        except OSError:  # the worker died at once; its block is redone by the caller
+            self.kill()
+            raise
 
-    def __call__(self, item: Any) -> Any:
-        pickle.dump(item, self.inp, protocol=pickle.HIGHEST_PROTOCOL)
-        self.inp.flush()
-        return pickle.load(self.out)
+    def poll_ticks(self) -> int:
+        """Items finished since the last call (never blocks)."""
+        try:
+            got = self.err.read(65536)
+        except OSError:
+            return 0
+        k = len(got) if got else 0
+        self.ticks += k
+        return k
+
+    def results(self) -> list[Any] | None:
+        """The block's results (blocks until the worker is done); None if the worker failed."""
+        try:
+            res = pickle.load(self.out)
+        except Exception:  # noqa: BLE001 - the worker died: its block is redone by the caller
+            res = None
+        self.close()
+        return res if isinstance(res, list) and len(res) == self.n else None
 
     def close(self) -> None:
-        for f in (self.inp, self.out):
+        for f in (self.out, self.err):
             try:
                 f.close()
             except OSError:
                 pass
         try:
-            self.proc.wait(timeout=5)
+            self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:  # pragma: no cover - a stuck worker
             self.proc.kill()
+            self.proc.wait()
 
     def kill(self) -> None:
         self.proc.kill()
@@ -106,71 +134,66 @@ def run(
     items: Sequence[Any],
     *,
     processes: int = 1,
-    done: Callable[[int, Any], None] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[Any]:
     """``[task(shared, item) for item in items]``, spread over ``processes`` processes.
 
-    The calling process works too (the first block), so ``processes = 1`` starts no worker.  ``done(i, result)``
-    is called in the calling thread as each result arrives (for progress), in any order.
+    The calling process works too (the first block), so ``processes = 1`` starts no worker.
+    ``progress(i)`` is called in the calling process with the index of each item as it is
+    done, wherever it was computed.
     """
     n = len(items)
-    results: list[Any] = [None] * n
+    done = progress or (lambda i: None)
     if processes <= 1 or n <= 1:
+        out = []
         for i, item in enumerate(items):
-            results[i] = task(shared, item)
-            if done is not None:
-                done(i, results[i])
-        return results
+            out.append(task(shared, item))
+            done(i)
+        return out
 
-    blocks = [list(b) for b in _blocks(n, processes)]
-    arrived: deque[int] = deque()
-    failed: deque[int] = deque()
-    workers: list[_Worker] = []
+    def tick(w: _Worker | None, block: range) -> None:
+        if w is not None:
+            before = w.ticks
+            w.poll_ticks()
+            for i in block[before : w.ticks]:
+                done(i)
 
-    def feed(w: _Worker, block: list[int]) -> None:
-        for k, i in enumerate(block):
-            try:
-                results[i] = w(items[i])
-            except Exception:  # noqa: BLE001 - the worker died: its remaining items are redone here
-                failed.extend(block[k:])
-                return
-            arrived.append(i)
-
-    def drain() -> None:
-        while arrived:
-            i = arrived.popleft()
-            if done is not None:
-                done(i, results[i])
-
-    threads: list[threading.Thread] = []
+    blocks = _blocks(n, min(processes, n))
+    workers: list[tuple[_Worker | None, range]] = []
     try:
         for block in blocks[1:]:
             try:
-                w = _Worker(task, shared)
+                workers.append((_Worker(task, shared, [items[i] for i in block]), block))
             except OSError:  # pragma: no cover - cannot start a process: its block is done here
-                failed.extend(block)
-                continue
-            workers.append(w)
-            threads.append(threading.Thread(target=feed, args=(w, block), daemon=True))
-        for t in threads:
-            t.start()
+                workers.append((None, block))
+        results: list[Any] = [None] * n
         for i in blocks[0]:
             results[i] = task(shared, items[i])
-            if done is not None:
-                done(i, results[i])
-            drain()
-        for t in threads:
-            t.join()
-        drain()
-        while failed:  # items of a worker that died (or never started)
-            i = failed.popleft()
-            results[i] = task(shared, items[i])
-            if done is not None:
-                done(i, results[i])
+            done(i)
+            for w, block in workers:
+                tick(w, block)
+        sel = selectors.DefaultSelector()
+        for w, block in workers:
+            if w is not None:
+                sel.register(w.err, selectors.EVENT_READ, (w, block))
+        while any(w is not None and w.ticks < w.n and w.proc.poll() is None for w, _ in workers):
+            for key, _ in sel.select(timeout=0.5):
+                tick(*key.data)
+        sel.close()
+        for w, block in workers:
+            tick(w, block)
+            got = None if w is None else w.results()
+            if got is None:  # the worker failed: its block is done here
+                got = []
+                for i in block:
+                    got.append(task(shared, items[i]))
+                    if w is None or i >= block[0] + w.ticks:
+                        done(i)
+            for i, r in zip(block, got, strict=True):
+                results[i] = r
     except BaseException:
-        for w in workers:
-            w.kill()
+        for w, _ in workers:
+            if w is not None:
+                w.kill()
         raise
-    for w in workers:
-        w.close()
     return results

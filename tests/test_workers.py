@@ -1,0 +1,88 @@
+"""Worker processes: the same results as one process, every item's progress reported once,
+a dead worker's block redone, scripts without a main guard, and reproducible bootstraps."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from lsi import workers
+
+
+def square_plus(shared: int, item: int) -> int:
+    return item * item + shared
+
+
+def pid_of(shared: None, item: int) -> int:
+    return os.getpid()
+
+
+def die_in_worker(shared: int, item: int) -> int:
+    if os.getpid() != shared:  # any process but the caller's dies
+        os._exit(3)
+    return item
+
+
+def test_results_match_one_process_and_progress_sees_each_item_once():
+    items = list(range(23))
+    seen: list[int] = []
+    out = workers.run(square_plus, 5, items, processes=2, progress=seen.append)
+    assert out == [i * i + 5 for i in items]
+    assert sorted(seen) == items
+
+
+def test_blocks_are_contiguous_and_fixed_by_the_process_count():
+    pids = workers.run(pid_of, None, list(range(10)), processes=2)
+    assert pids[:5] == [os.getpid()] * 5
+    assert len(set(pids[5:])) == 1 and pids[5] != os.getpid()
+    assert [list(b) for b in workers._blocks(7, 3)] == [[0, 1], [2, 3, 4], [5, 6]]
+
+
+def test_a_dead_worker_has_its_block_redone_here():
+    seen: list[int] = []
+    out = workers.run(die_in_worker, os.getpid(), list(range(8)), processes=2, progress=seen.append)
+    assert out == list(range(8))
+    assert sorted(seen) == list(range(8))
+
+
+def test_a_script_without_a_main_guard_can_use_worker_processes(tmp_path):
+    script = tmp_path / "no_guard.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import numpy as np, lsi
+            t = np.linspace(2015, 2025, 25)
+            y = np.exp(0.5 * (t - 2015) + np.random.default_rng(1).normal(0, 0.1, 25))
+            fits = lsi.fit(lsi.Series(t, y), models=["exponential", "logistic"], noise="log", warn=False)
+            b = fits.bootstrap(60, seed=2, processes=2)
+            print("OK", b.n, float(np.nanmean(b.theta["exponential"][:, 1])))
+            """
+        )
+    )
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.startswith("OK 60")
+
+
+@pytest.mark.slow
+def test_bootstrap_with_workers_is_reproducible_and_equals_one_process():
+    import lsi
+
+    rng = np.random.default_rng(4)
+    t = np.linspace(2015, 2025, 30)
+    y = np.exp(0.6 * (t - 2015) + rng.normal(0, 0.15, 30))
+    fits = lsi.fit(lsi.Series(t, y), models=["exponential", "hyperbolic", "amdahl"], noise="log", warn=False)
+    a = lsi.bootstrap.bootstrap(fits, 80, seed=1, processes=2)
+    b = lsi.bootstrap.bootstrap(fits, 80, seed=1, processes=2)
+    c = lsi.bootstrap.bootstrap(fits, 80, seed=1, processes=1)
+    for m in a.models:
+        assert np.array_equal(a.theta[m], b.theta[m], equal_nan=True)
+    assert np.array_equal(a.aicc, b.aicc)
+    # one process and two agree to the refits' own tolerance (bits may differ on flat directions)
+    assert np.array_equal(a.converged, c.converged)
+    assert np.allclose(a.aicc[np.isfinite(a.aicc)], c.aicc[np.isfinite(c.aicc)], rtol=1e-8)
