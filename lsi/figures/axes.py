@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import matplotlib as mpl
 import matplotlib.dates as mdates
@@ -40,13 +40,18 @@ def new_figure(width: str | float, height: float | None, default_height: float) 
     return plt.figure(figsize=(w, h), layout="constrained")
 
 
+def figure_of(ax: Axes) -> Figure:
+    """The figure that holds ``ax`` (the figures draw into axes of a Figure, not of a SubFigure)."""
+    return cast("Figure", ax.figure)
+
+
 def own_axes(
     ax: Axes | None, width: str | float, height: float | None, default_height: float
 ) -> tuple[Figure, Axes, bool]:
     """The caller's axes and their figure, or a new figure with one axes; and whether the
     figure is new (then the legend goes below the axes, see :func:`~lsi.figures.legend.place_legend`)."""
     if ax is not None:
-        return ax.figure, ax, False
+        return figure_of(ax), ax, False
     fig = new_figure(width, height, default_height)
     return fig, fig.add_subplot(), True
 
@@ -92,7 +97,7 @@ def xvals(t: Any, dates: bool) -> np.ndarray:
 def time_axis(ax: Axes, dates: bool) -> None:
     """Concise date ticks (when ``dates``) and the axis label, ``date`` or ``time (years)``."""
     if dates:
-        locator = mdates.AutoDateLocator(minticks=3, maxticks=7 if ax.figure.get_figwidth() > 5 else 5)
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=7 if figure_of(ax).get_figwidth() > 5 else 5)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
     ax.set_xlabel("date" if dates else "time (years)")

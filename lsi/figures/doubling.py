@@ -137,7 +137,8 @@ def doubling_times(
     with style.context():
         fig, ax, own = own_axes(ax, width, height, 3.0 if is_wide(width) else 2.5)
         ax.set_yscale("log")
-        handles, labels = [], []
+        handles: list[Any] = []
+        labels: list[str] = []
         drawn = []  # (x, v, lo, hi, unbounded, no_int, color)
         finite_vals: list[np.ndarray] = []
         for rank, r in enumerate(results):

@@ -210,7 +210,7 @@ def assumptions(
 
     with style.context():
         own = fig is None
-        wide = is_wide(width) if own else fig.get_figwidth() > 5
+        wide = is_wide(width) if fig is None else fig.get_figwidth() > 5
         if fig is None:
             fig = new_figure(width, height, (2.5 if wide else 5.0) + (0.0 if acc or wide else -0.7))
         if wide:

@@ -14,7 +14,7 @@ from matplotlib.patches import Patch
 from ..exceptions import ParameterValueError
 from ..series import Series
 from . import style
-from .axes import auto_yscale, ax_or_fig, is_wide, new_figure, time_axis, use_dates, xvals
+from .axes import auto_yscale, ax_or_fig, figure_of, is_wide, new_figure, time_axis, use_dates, xvals
 from .inputs import check_forecast, chosen_results, noise_name
 from .labels import fmt_weight, model_label, units_label
 from .legend import add_notes, hatch_handle, note_handle, place_legend
@@ -107,7 +107,7 @@ def fit(
         own = fig is None and ax is None
         axr = None
         if ax is not None:
-            fig = ax.figure
+            fig = figure_of(ax)
         else:
             if fig is None:
                 fig = new_figure(width, height, 3.6 if is_wide(width) else 3.2)

@@ -16,7 +16,17 @@ from matplotlib.patches import Patch
 from ..exceptions import ParameterValueError, UnknownModelError
 from ..series import Series
 from . import style
-from .axes import auto_yscale, ax_or_fig, freeze_ylim, is_wide, new_figure, time_axis, use_dates, xvals
+from .axes import (
+    auto_yscale,
+    ax_or_fig,
+    figure_of,
+    freeze_ylim,
+    is_wide,
+    new_figure,
+    time_axis,
+    use_dates,
+    xvals,
+)
 from .inputs import check_forecast
 from .labels import model_title, units_label
 from .legend import hatch_handle, note_handle, place_legend
@@ -33,7 +43,7 @@ __all__ = ["forecast", "backtest"]
 def _reach_rows(
     reach: Mapping[str, Any],
 ) -> list[tuple[str, float | None, float | None, float | None]]:
-    rows = []
+    rows: list[tuple[str, float | None, float | None, float | None]] = []
     for name, rec in reach.items():
         if rec is None:
             rows.append((str(name), None, None, None))
@@ -146,7 +156,7 @@ def forecast(
     with style.context():
         own = fig is None and ax is None
         if ax is not None:
-            fig = ax.figure
+            fig = figure_of(ax)
         elif fig is None:
             main_h = 3.2 if is_wide(width) else 2.6
             fig = new_figure(width, height, main_h + (0.45 + 0.17 * len(rows) if rows else 0.0))
@@ -168,7 +178,10 @@ def forecast(
         med = sel("curve", band, q_mid)
         vals = [pl, ph, cl, ch, med]
         if series is not None:
-            vals += [series.y] + ([series.lower, series.upper] if series.lower is not None else [])
+            # a Series holds both interval bounds or neither
+            vals += [series.y] + (
+                [series.lower, series.upper] if series.lower is not None and series.upper is not None else []
+            )
         if target is not None:
             vals.append(np.array([target]))
         scale = auto_yscale(yscale, *vals)
@@ -473,7 +486,7 @@ def backtest(
 
     with style.context():
         own = fig is None
-        wide = is_wide(width) if own else fig.get_figwidth() > 5
+        wide = is_wide(width) if fig is None else fig.get_figwidth() > 5
         if fig is None:
             fig = new_figure(width, height, (0.75 + 0.21 * n) * (1 if wide else 2))
         if wide:

@@ -5,7 +5,7 @@ with messages that name what is missing."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from ..exceptions import ParameterValueError, UnknownModelError
 
@@ -43,7 +43,7 @@ def noise_name(fits: FitCollection) -> str:
     return str(fits.noise.name)
 
 
-def is_collection(obj: Any) -> bool:
+def is_collection(obj: Any) -> TypeGuard[FitCollection]:
     """Whether ``obj`` is a FitCollection (a mapping of results with a series and a noise model)."""
     return hasattr(obj, "series") and hasattr(obj, "noise") and isinstance(obj, Mapping)
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from .axes import figure_of
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
@@ -39,7 +41,7 @@ def place_legend(
     """
     if not handles:
         return None
-    fig = owner_ax.figure
+    fig = figure_of(owner_ax)
     if not own:
         return owner_ax.legend(
             handles,

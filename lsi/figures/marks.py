@@ -5,7 +5,7 @@ values past the axes as arrows or triangles on the edge, never clipped silently.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
 REFERENCE_LINE: dict[str, Any] = {"color": style.GREY, "linewidth": 0.5, "linestyle": (0, (2, 2))}
 
 
-def reference_lines(ax: Axes, xs: Sequence[float], *, gid: str) -> Line2D:
+def reference_lines(ax: Axes, xs: Iterable[float], *, gid: str) -> Line2D:
     """Dashed vertical lines at ``xs`` behind the data; returns their legend handle."""
     for x in xs:
         ax.axvline(x, **REFERENCE_LINE, zorder=0, gid=gid)

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import zlib
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
+from matplotlib.rcsetup import cycler  # what ``matplotlib.cycler`` is (its stub omits the name)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.typing import RcKeyType
 
 #: Okabe & Ito (2008), "Color universal design"
 OKABE_ITO = {
@@ -60,7 +64,7 @@ ASSUMPTION_COLOURS = {
 
 DATA_COLOUR = OKABE_ITO["black"]
 
-RC: dict[str, Any] = {
+RC: dict[RcKeyType, Any] = {
     "font.size": 8,
     "axes.titlesize": 8,
     "axes.labelsize": 8,
@@ -73,7 +77,7 @@ RC: dict[str, Any] = {
     "axes.linewidth": 0.6,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.prop_cycle": mpl.cycler(color=[OKABE_ITO[c] for c in _FALLBACK_COLOURS]),
+    "axes.prop_cycle": cycler(color=[OKABE_ITO[c] for c in _FALLBACK_COLOURS]),
     "lines.linewidth": 1.2,
     "lines.markersize": 3.5,
     "errorbar.capsize": 0,

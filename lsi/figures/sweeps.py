@@ -4,7 +4,7 @@ first (:func:`phase`) and which parameters matter, Sobol indices and tornado (:f
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import matplotlib as mpl
 import numpy as np
@@ -91,7 +91,7 @@ def phase(
     ]
     ff = sweep_ds["first_failure"]
     if x is None or y is None:
-        swept = [d for d in ff.dims if ff.sizes[d] > 1]
+        swept = cast("list[str]", [d for d in ff.dims if ff.sizes[d] > 1])  # a sweep names dims by str
         if len(swept) != 2 or (x is not None and x not in swept) or (y is not None and y not in swept):
             raise ParameterValueError(
                 f"name the parameters to plot, e.g. phase(ds, x='p', y='beta'); the sweep varies {swept}"
@@ -321,7 +321,7 @@ def sensitivity(
     n_out = len(outputs)
     with style.context():
         own = fig is None
-        wide = is_wide(width) if own else fig.get_figwidth() > 5
+        wide = is_wide(width) if fig is None else fig.get_figwidth() > 5
         ncol = min(n_out, 3 if wide else 2) if n_out else 1
         nrow_s = math.ceil(n_out / ncol) if n_out else 0
         h_sob = 0.55 + 0.27 * len(params)
@@ -487,5 +487,6 @@ def sensitivity(
                 "at the high end",
                 f"base point ({base:.3g})",
             ]
+        assert owner is not None  # sobol_df or tornado_df (one is required) drew a panel
         place_legend(owner, handles, labels, own)
     return fig
