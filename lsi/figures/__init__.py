@@ -45,6 +45,7 @@ from .labels import OUTPUT_LABELS as OUTPUT_LABELS
 from .labels import PARAMETER_LABELS as PARAMETER_LABELS
 from .labels import PARAMETER_SHORT as PARAMETER_SHORT
 from .loop import amdahl_speedup, loop_diagnostics
+from .robustness import robustness as robustness
 from .sweeps import phase, sensitivity
 
 __all__ = [
