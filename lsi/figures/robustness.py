@@ -154,7 +154,7 @@ def robustness(
         matrix_in = row_in * (m + vu)
         if ax is not None:
             ax.set_axis_off()
-            box_h = max(ax.get_position().height * fig.get_figheight(), 0.5)
+            box_h = max(ax.get_position().height * figure_of(ax).get_figheight(), 0.5)
             frac = min(matrix_in / box_h, 0.75)
             gap = 0.12 / box_h
             axw = ax.inset_axes((0.0, frac + gap, 1.0, 1.0 - frac - gap))
@@ -220,9 +220,13 @@ def robustness(
         km = sum(r.agrees_model for r in rows)
         kv = sum(r.agrees_verdict for r in rows)
         status = str(getattr(curve, "status", "")) or "specifications"
+
+        def count(k: int) -> str:
+            return f"all {n}" if k == n else f"{k} of {n}"
+
         title = (
-            f"{status}: {d.leading_model} leads in {km} of {n} specifications, "
-            f"the default's verdict holds in {kv} of {n}"
+            f"{status}: {d.leading_model} leads in {count(km)} specifications, "
+            f"the default's verdict holds in {count(kv)}"
         )
         chars = max(30, int((box_w - label_w) / 0.05))
         axw.set_title("\n".join(textwrap.wrap(title, chars)), loc="left", fontsize=7, pad=3)
@@ -285,4 +289,4 @@ def robustness(
             handles.append(Patch(facecolor=_DISAGREE, edgecolor="none"))
             names.append("disagrees with the default")
         place_legend(axw, handles, names, own)
-    return fig
+    return figure_of(axw)
