@@ -397,7 +397,7 @@ def _declare(
                 continue
             how = (
                 f"the points from {_month(cut)} on: the first {pct} of the time span dropped "
-                f"({n - idx.size} points), {idx.size} left"
+                f"({n - idx.size} point{'s' if n - idx.size != 1 else ''}), {idx.size} left"
             )
             name = f"start_{100 * float(frac):g}".replace(".", "_")
             label = f"first {pct} of the span dropped"
