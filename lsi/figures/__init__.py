@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from . import style
 from .axes import DAYS as DAYS
+from .distinguishability import distinguishability as distinguishability
 from .doubling import doubling_times
 from .export import save
 from .failures import assumptions
