@@ -147,8 +147,8 @@ def distinguishability(
         ax.set_ylabel("true model (simulated from)")
         box_w = ax.get_position().width * fig.get_figwidth()
         chars = max(30, int(box_w / 0.05))
-        v = c.pair()
-        head = _headline(v)
+        verdict = c.pair()
+        head = _headline(verdict)
         ax.set_title("\n".join(textwrap.wrap(head, chars)), loc="left", fontsize=7, pad=4)
         notes = [
             f"cell: % of the {c.n} series simulated from the row's model that the column's model won, "
