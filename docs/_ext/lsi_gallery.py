@@ -112,9 +112,7 @@ def _run(info: dict[str, Any], out: Path) -> tuple[dict[str, Any], str | None]:
     ):
         return info, None
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore"}
-    proc = subprocess.run(
-        [sys.executable, str(path), str(out)], capture_output=True, text=True, env=env, timeout=600
-    )
+    proc = subprocess.run([sys.executable, str(path), str(out)], capture_output=True, text=True, env=env, timeout=600)
     if proc.returncode != 0 or not png.exists():
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         return info, f"example {path.name} failed: " + " | ".join(tail)
@@ -162,9 +160,7 @@ def _gallery(app: Any) -> None:
             f"Source, `examples/{stem}.py`:\n\n"
             f"```{{literalinclude}} {rel}\n:language: python\n:lines: {info['body_from']}-\n```\n"
         )
-    (src / "_generated" / "gallery.md").write_text(
-        "\n".join(parts) or "No examples could be built.\n"
-    )
+    (src / "_generated" / "gallery.md").write_text("\n".join(parts) or "No examples could be built.\n")
 
 
 def _api(app: Any) -> None:
