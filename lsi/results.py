@@ -300,7 +300,7 @@ class FitCollection(Mapping[str, FitResult]):
         weights = selection.akaike_weights(scores)
         self._results = {r.name: replace(r, weight=float(w)) for r, w in zip(results, weights, strict=True)}
         self._skipped = dict(skipped)
-        self._bootstraps: dict[tuple[int, int | None, bool], Bootstrap] = {}
+        self._bootstraps: dict[tuple[int, int | None, bool, str, int | None], Bootstrap] = {}
 
     @property
     def series(self) -> Series:
@@ -362,19 +362,31 @@ class FitCollection(Mapping[str, FitResult]):
         progress: bool | None = None,
         processes: int | None = None,
         global_starts: bool = True,
+        scheme: str = "case",
+        block_length: int | None = None,
     ) -> Bootstrap:
-        """Refit every model to ``n`` case-resampled copies of the series (see :func:`lsi.bootstrap.bootstrap`).
+        """Refit every model to ``n`` resampled copies of the series (see :func:`lsi.bootstrap.bootstrap`):
+        independent cases (``scheme="case"``) or moving blocks (``scheme="block"``, ``block_length``).
 
         The collection keeps each bootstrap it has made: asking again with the same ``n``,
-        ``seed`` and ``global_starts`` returns the same replicates (``progress`` and
-        ``processes`` do not change them), so a report, its forecasts and its figures share one.
+        ``seed``, ``global_starts``, ``scheme`` and ``block_length`` returns the same replicates
+        (``progress`` and ``processes`` do not change them), so a report, its forecasts and its
+        figures share one.
         """
         from .bootstrap import bootstrap
 
-        key = (int(n), seed, bool(global_starts))
+        length = None if scheme == "case" or block_length is None else int(block_length)
+        key = (int(n), seed, bool(global_starts), scheme, length)
         if key not in self._bootstraps:
             self._bootstraps[key] = bootstrap(
-                self, n, seed=seed, progress=progress, processes=processes, global_starts=global_starts
+                self,
+                n,
+                seed=seed,
+                progress=progress,
+                processes=processes,
+                global_starts=global_starts,
+                scheme=scheme,
+                block_length=block_length,
             )
         return self._bootstraps[key]
 
