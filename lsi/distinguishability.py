@@ -47,6 +47,20 @@ _CHUNK = 20
 _PARALLEL_FROM = 800
 #: alternations between the curve and the extra scatter in a refit, at most
 _MAX_ALTERNATIONS = 12
+#: evaluations per search in a refit's first step (most need a few dozen; a search that runs to a
+#: limit of the model can take thousands, and its refit is polished only if it is a contender)
+_FIRST_NFEV = 200
+#: evaluations per search when a refit is polished (a search that runs to a limit at infinity
+#: never ends on its own; its point's AICc still bounds the refit's minimum from above)
+_POLISH_NFEV = 1000
+#: a refit stopped by that cap is polished only when its AICc (an upper bound) is this close to the
+#: best: such a search is creeping towards a limit of the model, where it equals a simpler model of
+#: the collection with more parameters, and gains little more
+_CAPPED_MARGIN = 2.0
+#: a refit whose warm starts all sat at a limit of the model (where it equals a simpler model) is
+#: refitted from the model's own starts when its AICc is this close to the best: leaving the limit
+#: gains more than 10 in -2 ln L by chance in under 1% of series (chi-square, 2 degrees of freedom)
+_TRAPPED_MARGIN = 10.0
 #: a refit whose AICc after its first alternation is this far above the best is not polished further
 _POLISH_MARGIN = 6.0
 #: a refit's log-likelihood is converged in the extra scatter when a step gains less than this
@@ -119,7 +133,7 @@ class Confusion:
     n_valid : ndarray of int, shape (len(true_models),)
         Simulated series in which at least one refit converged (the denominators).
     refit_failures : ndarray of int, shape (len(true_models), len(models))
-        Refits that did not converge (the model could not win that series).
+        Refits that did not reach a minimum (the model could not win that series).
     n : int
         Series simulated per true model.
     noise_scale : dict of str -> float
@@ -153,8 +167,14 @@ class Confusion:
     n_points: int
     #: the per-point uncertainties are part of the simulated noise
     sigma_known: bool = False
+    #: refits, per true model and model, that stopped short of a minimum while more than
+    #: ``_POLISH_MARGIN`` AICc units behind the best refit of their series (their AICc, an
+    #: upper bound of the minimum's, is kept; they are counted in ``refit_failures`` too)
+    unfinished: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=int), repr=False)
     #: AICc of every refit, shape (len(true_models), n, len(models)); inf where it failed
     aicc: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0)), repr=False)
+    #: whether each refit reached a minimum (only those can be selected)
+    converged: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0), dtype=bool), repr=False)
 
     # ------------------------------------------------------------ numbers
     @property
@@ -270,6 +290,12 @@ class Confusion:
                 t: {m: int(self.refit_failures[i, j]) for j, m in enumerate(self.models)}
                 for i, t in enumerate(self.true_models)
             },
+            "unfinished": {
+                t: {m: int(self.unfinished[i, j]) for j, m in enumerate(self.models)}
+                for i, t in enumerate(self.true_models)
+            }
+            if self.unfinished.size
+            else {},
             "noise_scale": {k: _num(v) for k, v in self.noise_scale.items()},
             "noise": self.noise,
             "sigma_known": bool(self.sigma_known),
@@ -390,21 +416,33 @@ def _chi2_scatter(resid: np.ndarray, sig: np.ndarray, target: float) -> float:
 
 
 def _ml_scatter(resid: np.ndarray, sig: np.ndarray) -> float:
-    """Maximum-likelihood extra scatter s >= 0 for fixed residuals and per-point ``sig``."""
-    from scipy import optimize
+    """Maximum-likelihood extra scatter s >= 0 for fixed residuals and per-point ``sig``.
 
+    The score in q = s^2, ``g(q) = sum (r^2 - v) / v^2`` with ``v = sig^2 + q``, is positive at
+    0 unless s = 0 is the maximum, and negative from ``max r^2`` on; its root is found by
+    Newton's method kept inside the bracket (bisection when a step would leave it).
+    """
     r2, s2 = resid**2, sig**2
-
-    def score(q: float) -> float:  # d loglik / d (s^2), times 2
-        v = s2 + q
-        return float(np.sum((r2 - v) / v**2))
-
-    if score(0.0) <= 0:
+    v = s2
+    if float(np.sum((r2 - v) / v**2)) <= 0:
         return 0.0
-    hi = float(np.max(r2))
-    if score(hi) > 0:  # pragma: no cover - cannot happen: every term is negative there
-        return math.sqrt(hi)
-    return math.sqrt(optimize.brentq(score, 0.0, hi, xtol=1e-14, rtol=1e-10))
+    lo, hi = 0.0, float(np.max(r2))
+    q = min(max(float(np.mean(r2 - s2)), 0.0), hi) or 0.5 * hi
+    for _ in range(100):
+        v = s2 + q
+        g = float(np.sum((r2 - v) / v**2))
+        if g > 0:
+            lo = q
+        else:
+            hi = q
+        dg = float(np.sum((v - 2 * r2) / v**3))
+        step = q - g / dg if dg < 0 else math.nan
+        q_new = step if lo < step < hi else 0.5 * (lo + hi)
+        if abs(q_new - q) <= 1e-13 * (1.0 + q) or hi - lo <= 1e-15 * (1.0 + hi):
+            q = q_new
+            break
+        q = q_new
+    return math.sqrt(max(q, 0.0))
 
 
 def _noise_scale(r: FitResult, sig: np.ndarray | None) -> float:
@@ -478,53 +516,103 @@ def _setup(r: FitResult, sig: np.ndarray | None) -> _Setup:
     return _Setup(r, lay, warm, scatter, _at_limit(st, r.theta, r.series.t - r.t0, z, w))
 
 
-def _solve(
-    st: _Setup, tau, y, z, sig, log_jac, extra: int, warm: list[dict[str, float]], search: bool = True, cold=False
-):
-    """One refit at a fixed noise (``sig``): from the warm starts (and the model's own starts
-    when ``cold``), the model's own starts if that fails, and for a multimodal model
-    (``search``) its global starts when its scan promises a better optimum."""
-    from .bootstrap import refit
+@dataclass(frozen=True)
+class _Fit:
+    """One least-squares solve of a refit: the point reached, its AICc and whether it is a minimum."""
 
+    theta: np.ndarray
+    aicc: float  # inf when no usable point was reached
+    converged: bool  # at a minimum (as lsi.leastsq.solve verifies it)
+    capped: bool = False  # the search was stopped by the cap on evaluations
+
+
+def _lsq(st: _Setup, tau, z, sig, log_jac: float, extra: int, starts, max_nfev: int | None) -> _Fit:
+    """Solve one model's weighted least-squares problem from ``starts`` and score the point
+    reached by AICc exactly as :func:`lsi.fit` does (the same likelihood, parameter count and
+    penalty).  A point that is not a verified minimum still has a valid AICc: an upper bound of
+    the minimum's."""
     r = st.result
-    if cold:
-        cap = np.exp(z) if r.noise.uses_log_capability else np.clip(y, 1e-12, None)
-        with np.errstate(all="ignore"):
-            warm = list(warm) + r.model.guess(tau, cap)
-    rb = refit(r, st.layout, tau, y, z, sig, log_jac, warm, extra)
-    if not rb.converged:
-        rb = refit(r, st.layout, tau, y, z, sig, log_jac, None, extra)
+    model, lay, n = r.model, st.layout, tau.size
+    k_total = int(lay.free.size) + (0 if sig is not None else 1) + extra
+    if n < k_total + 2:
+        raise SeriesError(f"{model.name} needs at least {k_total + 2} points; the series has {n}")
+    w = np.ones(n) if sig is None else 1.0 / sig
+    sol = leastsq.solve(model, lay, tau, z, w, r.noise.uses_log_capability, starts, max_nfev)
+    theta = sol.theta
+    usable = bool(np.all(np.isfinite(theta))) and bool(np.all(np.abs(theta[lay.free]) < 1e100))
+    usable = usable and math.isfinite(sol.rss) and sol.rss < leastsq.PENALTY
+    capped = max_nfev is not None and not sol.converged and sol.status == 5
+    if not usable:
+        return _Fit(theta, math.inf, False, capped)
+    ll = selection.gaussian_loglik(sol.rss, n, sig, log_jac)
+    return _Fit(theta, selection.aicc(ll, k_total, n) + 2 * model.extra_penalty, bool(sol.converged), capped)
+
+
+def _guess(st: _Setup, tau, y, z) -> list[dict[str, float]]:
+    """The model's own starting points on a series (its cold starts)."""
+    r = st.result
+    cap = np.exp(z) if r.noise.uses_log_capability else np.clip(y, 1e-12, None)
+    with np.errstate(all="ignore"):
+        return list(r.model.guess(tau, cap))
+
+
+def _point(st: _Setup, theta: np.ndarray) -> dict[str, float]:
+    return dict(zip(st.result.model.param_names, theta, strict=True))
+
+
+def _solve(
+    st: _Setup,
+    tau,
+    y,
+    z,
+    sig,
+    log_jac: float,
+    extra: int,
+    warm: list[dict[str, float]],
+    search: bool = True,
+    cold: bool = False,
+    max_nfev: int | None = None,
+) -> _Fit:
+    """One refit at a fixed noise (``sig``): from the warm starts (and the model's own starts
+    when ``cold``), from the model's own starts if that stops away from a minimum, and for a
+    multimodal model (``search``) from its global starts when its scan promises a better
+    optimum.  ``max_nfev`` caps the evaluations of each search (a capped refit is not converged)."""
+    r = st.result
     model = r.model
+    starts = list(warm) + (_guess(st, tau, y, z) if cold else [])
+    fit = _lsq(st, tau, z, sig, log_jac, extra, starts, max_nfev)
+    if not fit.converged and not fit.capped and not cold:
+        back = _lsq(st, tau, z, sig, log_jac, extra, _guess(st, tau, y, z), max_nfev)
+        if back.aicc < fit.aicc or (back.converged and not fit.converged and back.aicc <= fit.aicc + 1e-9):
+            fit = back
     if search and model.multimodal:
-        w = np.ones_like(z) if sig is None else 1.0 / sig
-        scanned = None
-        if rb.converged and r.noise.uses_log_capability:
+        if fit.converged and r.noise.uses_log_capability:
+            w = np.ones_like(z) if sig is None else 1.0 / sig
             with np.errstate(all="ignore"):
-                rss = float(np.sum((w * (z - model.lnC_theta(tau, rb.theta))) ** 2))
+                rss = float(np.sum((w * (z - model.lnC_theta(tau, fit.theta))) ** 2))
                 scanned = model.scan(tau, z, w)
             if scanned is not None and np.isfinite(rss) and float(np.min(scanned)) >= rss * (1 - 1e-9) - 1e-12:
-                return rb
-        cap = np.exp(z) if r.noise.uses_log_capability else np.clip(y, 1e-300, None)
-        with np.errstate(all="ignore"):
-            starts = model.guess(tau, cap)
-        if np.all(np.isfinite(rb.theta)):
-            starts = starts + [dict(zip(model.param_names, rb.theta, strict=True))]
-        g = refit(r, st.layout, tau, y, z, sig, log_jac, starts, extra)
-        if g.converged and (not rb.converged or g.aicc < rb.aicc):
-            rb = g
-    return rb
+                return fit
+        starts = _guess(st, tau, y, z)
+        if np.all(np.isfinite(fit.theta)):
+            starts.append(_point(st, fit.theta))
+        g = _lsq(st, tau, z, sig, log_jac, extra, starts, max_nfev)
+        if g.converged and (not fit.converged or g.aicc < fit.aicc):
+            fit = g
+    return fit
 
 
 class _Refit:
     """One model refitted to one simulated series, scored by AICc as :func:`lsi.fit` scores it.
 
-    A step solves for the curve at a fixed noise from the current starts.  With a fitted extra
-    scatter, the scatter is then set to its maximum-likelihood value at the new residuals
-    (exactly), so the curve and the scatter are maximised in turn; each step raises the
-    likelihood, and the AICc after any step bounds the refit's optimum from above.  The first
-    step starts from the warm starts alone; :meth:`polish` goes on until the scatter's step
-    gains less than ``_LL_TOL`` and, when every warm start sat at a limit of the model, adds
-    the model's own starts on this series once.  ``aicc`` is inf when the refit fails.
+    A step solves for the curve at a fixed noise.  With a fitted extra scatter, the scatter is
+    then set to its maximum-likelihood value at the new residuals (exactly), so the curve and
+    the scatter are maximised in turn; each step raises the likelihood, and the AICc after any
+    step bounds the refit's optimum from above.  The first step starts from the warm starts
+    alone, with at most ``_FIRST_NFEV`` evaluations per search; :meth:`polish` goes on without
+    that cap until the point is a minimum and the scatter's step gains less than ``_LL_TOL``,
+    adding the model's own starts once when every warm start sat at a limit of the model.
+    ``aicc`` is inf when the refit fails; ``converged`` says whether it reached a minimum.
     """
 
     def __init__(self, st: _Setup, start: _Start, t, y, z, sig, log_jac: float):
@@ -534,6 +622,8 @@ class _Refit:
         self.tau = t - st.result.t0
         self.scatter = sig is not None and st.scatter
         self.aicc = math.inf
+        self.converged = False
+        self.capped = False
         self.ll = -math.inf
         self.steps = 0
         self.done = False
@@ -541,8 +631,7 @@ class _Refit:
         if self.scatter:
             # start from the scatter of the warm start's residuals: close to the refit's own (the
             # model's scatter on the data is not, when the simulated noise differs from it)
-            names = st.result.model.param_names
-            theta = np.array([self.warm[-1][k] for k in names])
+            theta = np.array([self.warm[-1][k] for k in st.result.model.param_names])
             self.s = _ml_scatter(z - _zhat(st.result, t, theta), sig)
         self.step()
 
@@ -550,26 +639,33 @@ class _Refit:
         """One solve for the curve (and, with a fitted scatter, one exact step in the scatter)."""
         st, z, sig, n = self.st, self.z, self.sig, self.z.size
         r = st.result
-        cold = self.cold_pending and self.steps > 0
+        first = self.steps == 0
+        cold = self.cold_pending and not first
         self.cold_pending &= not cold
         eff = np.sqrt(sig**2 + self.s**2) if self.scatter else sig
         try:
-            rb = _solve(st, self.tau, self.y, z, eff, self.log_jac, int(self.scatter), self.warm, self.steps == 0, cold)
+            fit = _solve(
+                st, self.tau, self.y, z, eff, self.log_jac, int(self.scatter), self.warm,
+                search=first, cold=cold, max_nfev=_FIRST_NFEV if first else _POLISH_NFEV,
+            )  # fmt: skip
         except (SeriesError, ParameterValueError, ArithmeticError, ValueError):
-            rb = None
+            fit = _Fit(np.full(len(r.model.param_names), np.nan), math.inf, False)
         self.steps += 1
-        if rb is None or not rb.converged:
-            if cold and math.isfinite(self.aicc):  # the extra starts failed: keep the warm refit
-                self.done = not self.scatter
-                return
-            self.aicc, self.done = math.inf, True
+        if not math.isfinite(fit.aicc):
+            if not math.isfinite(self.aicc) or not cold:
+                self.aicc, self.converged, self.done = math.inf, False, True
+            elif not self.cold_pending and (self.converged or not self.scatter):
+                self.done = True  # the extra starts failed: the refit so far stands
             return
-        self.warm = [dict(zip(r.model.param_names, rb.theta, strict=True))]
+        self.warm = [_point(st, fit.theta)]
+        self.capped = fit.capped
         if not self.scatter:
-            self.aicc = min(self.aicc, float(rb.aicc))
-            self.done = not self.cold_pending
+            if fit.aicc < self.aicc or (fit.converged and not self.converged):
+                self.aicc, self.converged = min(self.aicc, fit.aicc), fit.converged or self.converged
+            self.done = self.converged or (fit.capped and not first) or self.steps >= _MAX_ALTERNATIONS
+            self.done &= not self.cold_pending
             return
-        resid = z - _zhat(r, self.t, rb.theta)
+        resid = z - _zhat(r, self.t, fit.theta)
         s_new = _ml_scatter(resid, sig)
         eff_new = np.sqrt(sig**2 + s_new**2)
         ll_at_s = selection.gaussian_loglik(float(np.sum((resid / eff) ** 2)), n, eff, self.log_jac)
@@ -577,9 +673,12 @@ class _Refit:
         gain = ll_new - max(self.ll, ll_at_s)
         self.ll = max(self.ll, ll_new)
         self.aicc = selection.aicc(self.ll, int(st.layout.free.size) + 1, n) + 2 * r.model.extra_penalty
+        self.converged = fit.converged
         settled = gain < _LL_TOL or abs(s_new - self.s) <= 1e-9 * (1.0 + self.s)
         self.s = s_new
-        if (settled and not self.cold_pending) or self.steps >= _MAX_ALTERNATIONS:
+        # a polishing search stopped by its cap is not tried again: its AICc stands as a bound
+        finished = (settled and fit.converged) or (fit.capped and not first)
+        if (finished and not self.cold_pending) or self.steps >= _MAX_ALTERNATIONS:
             self.done = True
 
     def polish(self) -> float:
@@ -617,15 +716,23 @@ def _centre(st: _Setup, t: np.ndarray, z: np.ndarray, sd: np.ndarray, noise: Noi
     return _Start([dict(zip(r.model.param_names, rb.theta, strict=True))], False)
 
 
+def _margin(rf: _Refit) -> float:
+    """How far behind the best a refit's first step may be and still be polished."""
+    if rf.cold_pending:  # every warm start sat at a limit: the model's own starts may find more
+        return _TRAPPED_MARGIN
+    return _CAPPED_MARGIN if rf.capped else _POLISH_MARGIN
+
+
 def _simulate_task(
     shared: tuple[list[_Setup], list[list[_Start]], np.ndarray, np.ndarray | None, Noise],
     item: tuple[int, np.ndarray],
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """AICc of every model refitted to each simulated series of ``item`` (the true model's row
     and rows of simulated z values)."""
     setups, warm, t, sig, noise = shared
     row, zs = item
-    out = np.full((zs.shape[0], len(setups)), np.inf)
+    aicc = np.full((zs.shape[0], len(setups)), np.inf)
+    conv = np.zeros((zs.shape[0], len(setups)), dtype=bool)
     for b, z in enumerate(zs):
         with np.errstate(all="ignore"):
             y = noise.to_data(z)
@@ -633,10 +740,13 @@ def _simulate_task(
         if not math.isfinite(log_jac):  # the same for every model: it cannot change the selection
             log_jac = 0.0
         refits = [_Refit(st, warm[row][j], t, y, z, sig, log_jac) for j, st in enumerate(setups)]
-        # a model this far behind after its first alternation cannot catch up in the rest
+        # a refit this far behind after its first step cannot catch up in the rest
         best = min(rf.aicc for rf in refits)
-        out[b] = [rf.polish() if rf.aicc <= best + _POLISH_MARGIN else rf.aicc for rf in refits]
-    return out
+        for j, rf in enumerate(refits):
+            if rf.aicc <= best + _margin(rf):
+                rf.polish()
+            aicc[b, j], conv[b, j] = rf.aicc, rf.converged
+    return aicc, conv
 
 
 def confusion(
@@ -768,13 +878,17 @@ def confusion(
             _simulate_task, shared, chunks, processes=procs, progress=lambda k: bar.update(len(chunks[k][1]))
         )
     aicc = np.full((len(true), int(n), len(names)), np.inf)
+    conv = np.zeros(aicc.shape, dtype=bool)
     filled = [0] * len(true)
-    for (i, _), part in zip(chunks, parts, strict=True):
+    for (i, _), (part, part_conv) in zip(chunks, parts, strict=True):
         aicc[i, filled[i] : filled[i] + part.shape[0]] = part
+        conv[i, filled[i] : filled[i] + part.shape[0]] = part_conv
         filled[i] += part.shape[0]
-    ok = np.isfinite(aicc)
-    best = np.argmin(np.where(ok, aicc, np.inf), axis=2)
-    valid = ok.any(axis=2)
+    # a refit stopped short of a minimum keeps its AICc, an upper bound of the minimum's: when
+    # even that is the lowest, the model wins the series whatever its minimum
+    scored = aicc
+    best = np.argmin(scored, axis=2)
+    valid = np.isfinite(scored).any(axis=2)
     counts = np.zeros((len(true), len(names)), dtype=int)
     for i in range(len(true)):
         counts[i] = np.bincount(best[i][valid[i]], minlength=len(names))
@@ -785,7 +899,8 @@ def confusion(
         models=names,
         counts=counts,
         n_valid=valid.sum(axis=1).astype(int),
-        refit_failures=(~ok).sum(axis=1).astype(int),
+        refit_failures=(~conv).sum(axis=1).astype(int),
+        unfinished=(~conv & np.isfinite(aicc)).sum(axis=1).astype(int),
         n=int(n),
         noise_scale=scales,
         weights={k: float(v) for k, v in fits.weights.items()},
@@ -796,4 +911,5 @@ def confusion(
         n_points=int(t.size),
         sigma_known=sig is not None,
         aicc=aicc,
+        converged=conv,
     )
