@@ -1,0 +1,180 @@
+"""Calibrated forecast bands on every shipped history, and the report's cost (not a test: the
+backtests take minutes and the machine is shared).
+
+1. Rolling-origin backtests (:func:`lsi.backtest.backtest`, 200 bootstrap replicates per origin)
+   of today's default band, the model-averaged 90% band, at up to 12 origins from a third of
+   each series on (:func:`lsi.calibration.default_origins`), every later point scored: its
+   coverage, and its median width over the median width of the naive log-linear prediction
+   interval of the same level on the same points (the backtest's baseline: a straight line in
+   the noise space through the last 5 points, with its Student-t interval).
+2. The calibrated band (:mod:`lsi.calibration`, conformal drift) out of sample: at each origin
+   it is widened only by the scores of earlier origins on points observed by then, and scored
+   on the points after it; only origins with enough earlier scores (9 at 90%) count, and the
+   default band and the naive interval are scored on the same points beside it.
+3. The fast record (refits from the previous origin's optimum, parameter draws from each fit's
+   covariance: the report's path) against the backtest: the default band's coverage by each,
+   and the added spread kappa each gives.
+4. Time of the report's call, :func:`lsi.calibration.past_coverage`, on metr_horizons (all
+   rows, and the frontier), beside the plain fit.
+
+Run:  python benchmarks/bench_calibration.py [--quick] [--cache DIR]
+(--quick leaves out the two largest histories, gpqa_diamond and epoch_compute; --cache keeps
+each backtest in DIR so that a second run only recomputes the table.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import time
+import warnings
+
+import numpy as np
+
+import lsi
+from lsi import calibration
+from lsi.backtest import backtest
+
+LEVEL = 0.9
+
+#: (label, dataset, load options): every shipped history, METR's frontier beside all its rows
+CASES = [
+    ("metr_horizons (frontier)", "metr_horizons", {"sota_only": True}),
+    ("metr_horizons (all rows)", "metr_horizons", {}),
+    ("metr_horizons_v1_0 (frontier)", "metr_horizons_v1_0", {"sota_only": True}),
+    ("metr_horizons_v1_0 (all rows)", "metr_horizons_v1_0", {}),
+    ("moore_transistors", "moore_transistors", {}),
+    ("us_patents", "us_patents", {}),
+    ("imagenet_top1", "imagenet_top1", {}),
+    ("gpqa_diamond", "gpqa_diamond", {}),
+    ("epoch_compute", "epoch_compute", {}),
+]
+LARGE = {"gpqa_diamond", "epoch_compute"}
+
+
+def run_backtest(series, cache: str | None, key: str):
+    path = os.path.join(cache, key + ".pkl") if cache else None
+    if path and os.path.exists(path):
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    origins = calibration.default_origins(series)
+    bt = backtest(series, "all", origins=origins, level=LEVEL, n_boot=200, seed=0)
+    if path:
+        os.makedirs(cache, exist_ok=True)
+        with open(path, "wb") as fh:
+            pickle.dump(bt, fh)
+    return bt
+
+
+def naive_of(bt, origin, t):
+    """The naive interval's (lower, upper) in the noise space at the same (origin, point) pairs."""
+    nv = bt.scores[bt.scores["model"] == "naive"]
+    table = {(o, tt): (lo, hi) for o, tt, lo, hi in nv[["origin", "t", "z_lower", "z_upper"]].itertuples(index=False)}
+    pairs = [table.get((o, tt), (np.nan, np.nan)) for o, tt in zip(origin, t, strict=True)]
+    return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+
+
+def covered(z, lo, hi, mask):
+    return float(np.mean(((lo <= z) & (z <= hi))[mask])) if mask.any() else np.nan
+
+
+def width_ratio(lo, hi, nlo, nhi, mask):
+    if not mask.any():
+        return np.nan
+    return float(np.median((hi - lo)[mask]) / np.median((nhi - nlo)[mask]))
+
+
+def row(label, series, bt, fits):
+    rec = calibration.past_bands(fits, bt, level=LEVEL)
+    band = rec.of("averaged")
+    bc, cal = calibration._calibrate_band(band, LEVEL)
+    z, lo, hi = band["z"], band["lower"], band["upper"]
+    nlo, nhi = naive_of(bt, band["origin"], band["t"])
+    every = np.isfinite(nlo) & np.isfinite(band["median"])
+    out = cal["out"] & every
+    fast = calibration.past_coverage(fits, origins=bt.origins).default
+    return {
+        "history": label,
+        "n": len(series),
+        "origins": len(bt.origins),
+        "pairs": int(every.sum()),
+        "cov": covered(z, lo, hi, every),
+        "naive": covered(z, nlo, nhi, every),
+        "w": width_ratio(lo, hi, nlo, nhi, every),
+        "oos": int(out.sum()),
+        "cov_d": covered(z, lo, hi, out),
+        "cov_c": covered(z, cal["lower"], cal["upper"], out),
+        "cov_n": covered(z, nlo, nhi, out),
+        "w_d": width_ratio(lo, hi, nlo, nhi, out),
+        "w_c": width_ratio(cal["lower"], cal["upper"], nlo, nhi, out),
+        "kappa": bc.kappa,
+        "fast_cov": fast.coverage,
+        "fast_kappa": fast.kappa,
+        "fast_cov_c": fast.coverage_out,
+        "above": bc.above,
+    }
+
+
+def fmt(x, p=2):
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return "-"
+    if isinstance(x, float) and np.isinf(x):
+        return "inf"
+    return f"{x:.{p}f}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="leave out gpqa_diamond and epoch_compute")
+    ap.add_argument("--cache", default=None, help="keep the backtests in this folder")
+    args = ap.parse_args()
+    warnings.simplefilter("ignore")
+
+    rows = []
+    for label, name, opts in CASES:
+        if args.quick and name in LARGE:
+            continue
+        series = lsi.datasets.load(name, **opts)
+        t = time.perf_counter()
+        bt = run_backtest(series, args.cache, label.replace(" ", "_").replace("(", "").replace(")", ""))
+        t_bt = time.perf_counter() - t
+        fits = lsi.fit(series, warn=False)
+        rows.append(row(label, series, bt, fits))
+        print(f"  {label}: backtest {t_bt:.0f} s", flush=True)
+
+    print(f"\nRolling-origin backtests, nominal {LEVEL:.0%} bands (noise space; widths over the naive interval's)")
+    print("before: the default band at every origin; after: out of sample, at origins with 9+ earlier scores\n")
+    head = (
+        "| history | n | origins | pairs | default cov | naive cov | width/naive | oos pairs | default cov (oos) "
+        "| calibrated cov (oos) | naive cov (oos) | width/naive default -> calibrated (oos) | kappa "
+        "| fast record: cov, kappa |"
+    )
+    print(head)
+    print("|" + "|".join(["---"] * (head.count("|") - 1)) + "|")
+    for r in rows:
+        print(
+            f"| {r['history']} | {r['n']} | {r['origins']} | {r['pairs']} | {fmt(r['cov'])} | {fmt(r['naive'])} "
+            f"| {fmt(r['w'])} | {r['oos']} | {fmt(r['cov_d'])} | {fmt(r['cov_c'])} | {fmt(r['cov_n'])} "
+            f"| {fmt(r['w_d'])} -> {fmt(r['w_c'])} | {fmt(r['kappa'], 3)} | {fmt(r['fast_cov'])}, "
+            f"{fmt(r['fast_kappa'], 3)} |"
+        )
+
+    print("\nThe report's call on metr_horizons (wall and CPU seconds; the machine may be shared)")
+    for label, opts in (("all rows", {}), ("frontier", {"sota_only": True})):
+        series = lsi.datasets.load("metr_horizons", **opts)
+        t = time.perf_counter()
+        fits = lsi.fit(series, warn=False)
+        t_fit = time.perf_counter() - t
+        calibration.past_coverage(fits)  # the models' compiled functions warm
+        best = (np.inf, np.inf)
+        for _ in range(3):
+            w, c = time.perf_counter(), time.process_time()
+            cal = calibration.past_coverage(fits)
+            best = min(best, (time.perf_counter() - w, time.process_time() - c))
+        print(f"  {label:9s} lsi.fit {t_fit:5.2f} s | past_coverage {best[0]:5.2f} s wall, {best[1]:5.2f} s CPU")
+        print(f"            {cal.sentence()}")
+
+
+if __name__ == "__main__":
+    main()
