@@ -86,7 +86,7 @@ from scipy import special, stats
 
 from . import leastsq, selection
 from .exceptions import BoundWarning, ParameterValueError, SeriesError
-from .forecast import AVERAGED, Predictive, forecast
+from .forecast import AVERAGED, MIXTURE, Predictive, forecast
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
@@ -147,9 +147,13 @@ def drift_scores(
 
     Examples
     --------
+    A band of standard deviation 1 (90%: +-1.645) covers 0.5; it misses 3.0 by a spread of
+    sqrt((3/1.645)^2 - 1) one year ahead:
+
     >>> q = 1.6448536269514722
-    >>> drift_scores(np.array([0.5, 3.0]), np.array([-q, -q]), np.zeros(2), np.array([q, q]), np.ones(2), 0.9)
-    array([0.        , 1.40045249])
+    >>> s = drift_scores(np.array([0.5, 3.0]), np.array([-q, -q]), np.zeros(2), np.array([q, q]), np.ones(2), 0.9)
+    >>> [round(float(x), 4) for x in s]
+    [0.0, 1.5253]
     """
     q = _q(level)
     z, lo, med, hi, h = (np.asarray(a, dtype=float) for a in (z, lower, median, upper, horizon))
@@ -406,10 +410,11 @@ def _refit(
 ) -> _Refit | None:
     """Refit ``r``'s model to ``train`` and draw its parameter uncertainty; None if it cannot be fitted.
 
-    Started from ``warm`` (the previous origin's optimum and extra scatter), else from the
-    model's own cold starts (always for a model with several local optima, and when the warm
-    start fails).  With per-point uncertainties the extra scatter is re-estimated by
-    alternating between the parameters and the scatter (twice), as the full fit profiles it.
+    Started from ``warm`` (the previous origin's optimum and extra scatter) and from the
+    model's own cold starts, the best verified point winning.  With per-point uncertainties
+    the extra scatter is re-estimated by alternating between the scatter (its likelihood
+    maximised with the parameters held) and the parameters (refitted from where they were,
+    from the cold starts too if that fails), twice at most: the full fit profiles it.
     """
     model, noise = r.model, r.noise
     fixed = {
@@ -444,8 +449,8 @@ def _refit(
         sg = sig_of(s)
         w = np.ones(n) if sg is None else 1.0 / sg
         sol = leastsq.solve(model, lay, tau, z, w, noise.uses_log_capability, st)
-        if not sol.converged and st is not cold and not model.multimodal:
-            sol = leastsq.solve(model, lay, tau, z, w, noise.uses_log_capability, cold + st)
+        if not sol.converged and len(st) == 1:
+            sol = leastsq.solve(model, lay, tau, z, w, noise.uses_log_capability, st + cold)
         return sol
 
     try:
@@ -542,8 +547,8 @@ def _parametric_record(
         origins=np.asarray(origins, dtype=float),
         level=float(level),
         source=(
-            f"refits at {len(origins)} past origins with parameter draws from each fit's Gaussian "
-            f"approximation ({n_draws} per model)"
+            f"refits at {len(origins)} past origins, parameter uncertainty drawn from each fit's covariance "
+            f"and carried to first order ({n_draws} draws per model)"
         ),
     )
 
@@ -601,6 +606,10 @@ class BandCalibration:
         pairs behind ``coverage_out`` (noise space).
     above, below : float or None
         Shares of all past pairs above and below the default band.
+    by_origin : list of dict
+        Per past origin: ``origin``, ``n`` (later points scored), ``coverage`` (the default
+        band's), ``kappa`` (from the earlier origins; None: too few scores) and
+        ``coverage_calibrated`` (None when uncalibrated).
     """
 
     kappa: float | None
@@ -612,7 +621,7 @@ class BandCalibration:
     width_ratio: float | None
     above: float | None
     below: float | None
-    kappa_path: dict[float, float | None] = field(default_factory=dict)
+    by_origin: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _fin(x: Any) -> float | None:
@@ -682,7 +691,16 @@ def _calibrate_band(rec: Mapping[str, np.ndarray], level: float) -> tuple[BandCa
         width_ratio=_fin(ratio),
         above=float(np.mean(z[ok] > hi[ok])) if n_ok else None,
         below=float(np.mean(z[ok] < lo[ok])) if n_ok else None,
-        kappa_path=path,
+        by_origin=[
+            {
+                "origin": float(oo),
+                "n": int(np.sum(ok & (o == oo))),
+                "coverage": _fin(np.mean(covered[ok & (o == oo)])) if np.any(ok & (o == oo)) else None,
+                "kappa": _fin(path[float(oo)]),
+                "coverage_calibrated": _fin(np.mean(cal_cov[out & (o == oo)])) if np.any(out & (o == oo)) else None,
+            }
+            for oo in np.unique(o)
+        ],
     )
     return bc, {"lower": clo, "upper": chi, "out": out}
 
@@ -774,6 +792,8 @@ class Calibration:
 
         return {
             "method": self.method,
+            "power": POWER,
+            "evidence": EVIDENCE,
             "level": float(self.level),
             "series": self.series,
             "source": self.source,
@@ -781,6 +801,7 @@ class Calibration:
             "kappa_units": self.units,
             "min_scores": min_scores(self.level),
             "default": band(self.default),
+            "by_origin": self.default.by_origin,
             "models": {k: band(b) for k, b in self.bands.items() if k != AVERAGED},
             "sentence": self.sentence(),
         }
@@ -913,7 +934,9 @@ def calibrated_forecast(
     Each model's prediction band and the model-averaged one are widened by the spread their
     own past forecasts missed (:func:`calibrate`; ``bootstrap_mixture`` takes the averaged
     band's), from the last observation on; the ``curve`` band (parameter uncertainty only) is
-    left as it is.
+    left as it is.  A band the calibration has no record of (a model never fitted at a past
+    origin, or every model when ``calibration`` came from :func:`past_coverage`, which
+    records the averaged band only) is left as it is, with ``kappa`` NaN.
 
     Parameters
     ----------
@@ -965,15 +988,15 @@ def calibrated_forecast(
     names = [str(m) for m in ds["model"].to_numpy()]
     default = ds["prediction"].to_numpy()
     calibrated = default.copy()
-    kappas = np.zeros(len(names))
+    kappas = np.full(len(names), np.nan)
     unbounded = np.full(len(names), np.nan)
     past = np.full(len(names), np.nan)
     past_out = np.full(len(names), np.nan)
     for i, name in enumerate(names):
-        key = name if name in cal.bands else AVERAGED
-        b = cal.bands.get(key)
+        # a model by its own past; the bootstrap mixture by the averaged band's
+        b = cal.bands.get(AVERAGED if name == MIXTURE else name)
         k = 0.0 if b is None or b.kappa is None else float(b.kappa)
-        kappas[i] = k
+        kappas[i] = np.nan if b is None or b.kappa is None else k
         if b is not None:
             past[i] = np.nan if b.coverage is None else b.coverage
             past_out[i] = np.nan if b.coverage_out is None else b.coverage_out
@@ -1005,7 +1028,8 @@ def calibrated_forecast(
     ds["calibrated_coverage"] = (("model",), past_out)
     ds["unbounded_from"] = (("model",), unbounded)
     ds["unbounded_from"].attrs["description"] = (
-        "first date from which the upper bound is unbounded (a fitted singularity passed); NaN: never"
+        "first date from which the upper bound is unbounded (a fitted singularity passed; for a bounded "
+        "score, the band reaches the top of its scale); NaN: never"
     )
     d = cal.default
     ds.attrs.update(
