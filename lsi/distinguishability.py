@@ -5,9 +5,10 @@ times and with the fitted noise, refits every model of the collection to each si
 series exactly as :func:`lsi.fit` would score it (the same AICc, the extra scatter
 re-estimated by maximum likelihood), and counts which model wins.  The result,
 :class:`Confusion`, is the matrix P(model j selected | model i true) with its Monte Carlo
-errors, and the sentence a verdict should use for the leading pair, for instance
-"these data cannot tell breakpoint from hyperbolic: with the hyperbolic model true, the
-breakpoint model still wins 40% of the time".
+errors, and the sentence a verdict should use for the leading pair, for instance "these data
+cannot tell hyperbolic from breakpoint: with the breakpoint model true, the hyperbolic model
+still wins 54% of the time (27 of 50 simulated series); with the hyperbolic model true, the
+breakpoint model wins 2%".
 
 The rule for "cannot tell" (:data:`CANNOT_TELL`): two models are told apart when, with
 either of them true, the other is selected in fewer than 20% of the simulated series, and
@@ -37,19 +38,22 @@ __all__ = ["Confusion", "PairVerdict", "confusion", "CANNOT_TELL", "DEFAULT_N"]
 
 #: a model selected this often (or more) when its rival is true means the data cannot tell them apart
 CANNOT_TELL = 0.20
-#: simulated series per true model by default (MC error of a fraction at most 0.05)
-DEFAULT_N = 100
+#: simulated series per true model by default (Monte Carlo error of a fraction at most 0.07)
+DEFAULT_N = 50
 #: z of the two-sided 95% interval of a Monte Carlo fraction (Wilson score interval)
 _Z95 = 1.959963984540054
 #: simulated series per unit of work handed to a process
 _CHUNK = 20
-#: below this many simulated series in all, worker processes cost more to start than they save
-_PARALLEL_FROM = 800
+#: rough cost of one refit and of starting a worker process, seconds (they set how the work is
+#: shared between processes, and whether a worker is worth starting)
+_REFIT_COST = 2.5e-3
+_WORKER_START = 2.0
 #: alternations between the curve and the extra scatter in a refit, at most
 _MAX_ALTERNATIONS = 12
-#: evaluations per search in a refit's first step (most need a few dozen; a search that runs to a
-#: limit of the model can take thousands, and its refit is polished only if it is a contender)
-_FIRST_NFEV = 200
+#: evaluations per search in a refit's first step, and from a model's own starts (most need a few
+#: dozen; a search that runs to a limit of the model can take thousands, and its refit is polished
+#: only if it is a contender)
+_FIRST_NFEV = 100
 #: evaluations per search when a refit is polished (a search that runs to a limit at infinity
 #: never ends on its own; its point's AICc still bounds the refit's minimum from above)
 _POLISH_NFEV = 1000
@@ -254,7 +258,7 @@ class Confusion:
             status = "barely"
         else:
             status = "tell"
-        text = _pair_sentence(status, a, b, p_ab, se_ab, nb, p_ba, na)
+        text = _pair_sentence(status, a, b, p_ab, nb, p_ba, na)
         return PairVerdict(a, b, p_ab, p_ba, se_ab, se_ba, up, nb, na, status, text)
 
     def sentence(self, a: str | None = None, b: str | None = None) -> str:
@@ -362,13 +366,16 @@ def _model_name(name: str) -> str:
     return name
 
 
-def _pair_sentence(status: str, a: str, b: str, p_ab: float, se_ab: float, nb: int, p_ba: float, na: int) -> str:
-    """The verdict's words for a pair, from checked parts (``a`` wins ``p_ab`` of the series from ``b``)."""
+def _pair_sentence(status: str, a: str, b: str, p_ab: float, nb: int, p_ba: float, na: int) -> str:
+    """The verdict's words for a pair, from checked parts: ``a`` won a fraction ``p_ab`` of the
+    ``nb`` series simulated from ``b``, and ``b`` a fraction ``p_ba`` of the ``na`` from ``a``."""
     a, b = _model_name(a), _model_name(b)
     if nb < 1 or na < 1:
         raise ValueError("both models need usable simulated series")
-    wins = f"{_percent(p_ab)} of the time (\u00b1{_percent(se_ab)}, {nb} simulated series)"
-    other = f"with the {a} model true, the {b} model wins {_percent(p_ba)}"
+    k = round(p_ab * nb)
+    wins = f"{_percent(p_ab)} of the time ({k} of {nb} simulated series)" if k else f"in none of {nb} simulated series"
+    back = f"wins {_percent(p_ba)}" if round(p_ba * na) else "never wins"
+    other = f"with the {a} model true, the {b} model {back}"
     if status == "cannot tell":
         return f"these data cannot tell {a} from {b}: with the {b} model true, the {a} model still wins {wins}; {other}"
     if status == "barely":
@@ -438,7 +445,7 @@ def _ml_scatter(resid: np.ndarray, sig: np.ndarray) -> float:
         dg = float(np.sum((v - 2 * r2) / v**3))
         step = q - g / dg if dg < 0 else math.nan
         q_new = step if lo < step < hi else 0.5 * (lo + hi)
-        if abs(q_new - q) <= 1e-13 * (1.0 + q) or hi - lo <= 1e-15 * (1.0 + hi):
+        if abs(q_new - q) <= 1e-10 * q or hi - lo <= 1e-12 * hi:
             q = q_new
             break
         q = q_new
@@ -646,7 +653,7 @@ class _Refit:
         try:
             fit = _solve(
                 st, self.tau, self.y, z, eff, self.log_jac, int(self.scatter), self.warm,
-                search=first, cold=cold, max_nfev=_FIRST_NFEV if first else _POLISH_NFEV,
+                search=first, cold=cold, max_nfev=_FIRST_NFEV if first or cold else _POLISH_NFEV,
             )  # fmt: skip
         except (SeriesError, ParameterValueError, ArithmeticError, ValueError):
             fit = _Fit(np.full(len(r.model.param_names), np.nan), math.inf, False)
@@ -725,15 +732,15 @@ def _margin(rf: _Refit) -> float:
 
 def _simulate_task(
     shared: tuple[list[_Setup], list[list[_Start]], np.ndarray, np.ndarray | None, Noise],
-    item: tuple[int, np.ndarray],
+    item: tuple[np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """AICc of every model refitted to each simulated series of ``item`` (the true model's row
-    and rows of simulated z values)."""
+    """AICc of every model refitted to each simulated series of ``item`` (the true model's row of
+    each series, and the series in the noise model's space), and whether each refit converged."""
     setups, warm, t, sig, noise = shared
-    row, zs = item
+    rows, zs = item
     aicc = np.full((zs.shape[0], len(setups)), np.inf)
     conv = np.zeros((zs.shape[0], len(setups)), dtype=bool)
-    for b, z in enumerate(zs):
+    for b, (row, z) in enumerate(zip(rows, zs, strict=True)):
         with np.errstate(all="ignore"):
             y = noise.to_data(z)
             log_jac = noise.log_jacobian(y)
@@ -749,6 +756,36 @@ def _simulate_task(
     return aicc, conv
 
 
+def _plan(total: int, n_models: int, processes: int | None) -> tuple[int, list[int]]:
+    """The processes to use and the simulated series in each unit of work, in order.
+
+    :func:`lsi.workers.run` gives each process an equal number of units, the calling process
+    the first ones; a worker first spends a second or two starting (importing lsi, compiling
+    the models), so the calling process takes the larger share, as estimated from
+    ``_REFIT_COST`` and ``_WORKER_START``.  The plan depends on the counts alone, so a seed and
+    a process count give the same units every time.
+    """
+    from . import workers
+
+    work = total * n_models * _REFIT_COST
+    if processes is None:
+        procs = workers.default_processes(1, 0) if work >= 1.5 * _WORKER_START else 1
+    else:
+        procs = max(1, int(processes))
+    procs = min(procs, max(total, 1))
+    if procs == 1:
+        return 1, [len(c) for c in np.array_split(np.arange(total), max(1, -(-total // _CHUNK)))]
+    main = min(1.0, (work + _WORKER_START * (procs - 1)) / (procs * work))
+    first = round(main * total)
+    rest = np.array_split(np.arange(total - first), procs - 1)
+    per_block = [first] + [len(r) for r in rest]
+    units = max(1, -(-max(per_block) // _CHUNK))
+    sizes = []
+    for b in per_block:
+        sizes += [len(c) for c in np.array_split(np.arange(b), units)]
+    return procs, sizes
+
+
 def confusion(
     fits: FitCollection,
     models: Sequence[str] | None = None,
@@ -762,10 +799,30 @@ def confusion(
 
     For each true model, ``n`` series are simulated at the observed times: the fitted curve
     in the noise model's space plus Gaussian noise, mapped back to data units.  Every model
-    of the collection that converged on the data is refitted to each series, warm-started at
-    its fit to the data, and scored by AICc exactly as :func:`lsi.fit` scores it (with
-    per-point uncertainties, the extra scatter is re-estimated by maximum likelihood, s = 0
-    allowed, and counted as a parameter); the lowest AICc among converged refits is selected.
+    of the collection that converged on the data is refitted to each series and scored by
+    AICc exactly as :func:`lsi.fit` scores it (the same likelihood, parameter count and
+    penalty; with per-point uncertainties, the extra scatter is re-estimated by maximum
+    likelihood, s = 0 allowed, and counted as a parameter).  The model with the lowest AICc
+    wins the series.
+
+    How the refits are made.  The true model starts from its own parameters; every other
+    model from its fit to the true model's noiseless curve, which lies near its optimum on
+    each series (or from its fit to the data, where that fit sits at a limit of the model,
+    such as the hyperbolic model fitted to an exponential curve, which the fitter could not
+    leave).  The least-squares problems are solved by :func:`lsi.leastsq.solve`, the fit's
+    own solver, with the model's own starts when a warm start fails, and for a model with
+    several local optima (the breakpoint) its global starts.  With a fitted extra scatter,
+    the curve and the scatter are maximised in turn.  To keep the cost near that of a few
+    dozen fits, a refit's first search is stopped after ``_FIRST_NFEV`` evaluations, and
+    only the refits that could still win are taken further: those within ``_POLISH_MARGIN``
+    (6) AICc units of the best after that first step, within ``_CAPPED_MARGIN`` (2) for a
+    search that was stopped (it is creeping towards a limit of the model), and within
+    ``_TRAPPED_MARGIN`` (10) for a model whose warm starts all sit at a limit (it is then
+    also started from its own starts).  The AICc of a refit stopped short of a minimum is an
+    upper bound of its minimum's, so a model whose bound is the lowest wins the series
+    whatever its minimum; refits that end short of a minimum are counted in
+    ``Confusion.refit_failures``.  On METR's time horizons, polishing every refit to its end
+    changes no selection in 300 series (``benchmarks/bench_distinguishability.py --check``).
 
     The simulated noise.  With per-point uncertainties ``sigma_i`` (in the noise model's
     space, :meth:`lsi.observation.Noise.point_sigma`), each point gets
@@ -791,14 +848,16 @@ def confusion(
         two largest Akaike weights, plus the exponential and hyperbolic models whenever
         they were fitted and converged.
     n : int
-        Simulated series per true model (default 100: the Monte Carlo standard error of a
-        fraction is at most 5 percentage points).
+        Simulated series per true model (default 50: the Monte Carlo standard error of a
+        fraction is at most 7 percentage points, and the verdict's rule allows for it; the
+        default costs about as much as 30 fits of every model, ~2.5 s on METR's 17 points).
     seed : int, optional
         Seed of the simulated noise.  The series simulated from a model depend only on the
         seed and that model's name, not on which other models are simulated.
     processes : int, optional
-        Worker processes (:func:`lsi.workers.run`); default one below 800 simulated series
-        in all (a worker takes a few seconds to start), else two on a multi-core machine.
+        Worker processes (:func:`lsi.workers.run`).  Default: two on a multi-core POSIX
+        machine when the work is worth a worker's start-up (a second or two, to import lsi
+        and compile the models), the calling process taking the larger share; else one.
         A fixed seed and process count give identical results.
     progress : bool, optional
         Show progress (default: only on a terminal).
@@ -853,8 +912,8 @@ def confusion(
     names = tuple(r.name for r in eligible)
 
     scales: dict[str, float] = {}
-    chunks: list[tuple[int, np.ndarray]] = []
     warm: list[list[_Start]] = []
+    zs = np.empty((len(true) * int(n), t.size))
     for i, m in enumerate(true):
         r = fits[m]
         scale = _noise_scale(r, sig)
@@ -867,23 +926,17 @@ def confusion(
         warm.append(
             [_Start(st.warm, False) if st.result.name == m else _centre(st, t, centre, sd, noise) for st in setups]
         )
-        zs = centre[None, :] + rng.standard_normal((int(n), t.size)) * sd[None, :]
-        for part in np.array_split(zs, max(1, -(-int(n) // _CHUNK))):
-            chunks.append((i, part))
-    total = int(n) * len(true)
-    procs = workers.default_processes(total, _PARALLEL_FROM) if processes is None else max(1, int(processes))
+        zs[i * int(n) : (i + 1) * int(n)] = centre[None, :] + rng.standard_normal((int(n), t.size)) * sd[None, :]
+    rows = np.repeat(np.arange(len(true)), int(n))
+    total = rows.size
+    procs, sizes = _plan(total, len(setups), processes)
+    edges = np.concatenate([[0], np.cumsum(sizes)])
+    units = [(rows[a:b], zs[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True)]
     shared = (setups, warm, t, sig, noise)
     with Progress(total, "distinguishability", enabled=progress) as bar:
-        parts = workers.run(
-            _simulate_task, shared, chunks, processes=procs, progress=lambda k: bar.update(len(chunks[k][1]))
-        )
-    aicc = np.full((len(true), int(n), len(names)), np.inf)
-    conv = np.zeros(aicc.shape, dtype=bool)
-    filled = [0] * len(true)
-    for (i, _), (part, part_conv) in zip(chunks, parts, strict=True):
-        aicc[i, filled[i] : filled[i] + part.shape[0]] = part
-        conv[i, filled[i] : filled[i] + part.shape[0]] = part_conv
-        filled[i] += part.shape[0]
+        parts = workers.run(_simulate_task, shared, units, processes=procs, progress=lambda k: bar.update(sizes[k]))
+    aicc = np.concatenate([p[0] for p in parts]).reshape(len(true), int(n), len(names))
+    conv = np.concatenate([p[1] for p in parts]).reshape(len(true), int(n), len(names))
     # a refit stopped short of a minimum keeps its AICc, an upper bound of the minimum's: when
     # even that is the lowest, the model wins the series whatever its minimum
     scored = aicc

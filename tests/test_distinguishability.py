@@ -278,7 +278,11 @@ def test_every_branch_of_the_rule_has_its_sentence():
     assert v.status == "tell" and (v.a, v.b) == ("a_model", "b_model") and v.upper_a_given_b < 0.2
     assert c.sentence() == (
         "these data tell a_model from b_model: with the b_model model true, the a_model model wins 5% "
-        "of the time (\u00b12%, 100 simulated series); with the a_model model true, the b_model model wins 3%"
+        "of the time (5 of 100 simulated series); with the a_model model true, the b_model model wins 3%"
+    )
+    assert _made([[100, 0], [0, 100]]).sentence() == (
+        "these data tell a_model from b_model: with the b_model model true, the a_model model wins in none "
+        "of 100 simulated series; with the a_model model true, the b_model model never wins"
     )
     # barely: the estimate below 20%, its interval reaching it
     v = _made([[95, 5], [15, 85]]).pair()
@@ -311,7 +315,7 @@ def test_the_parts_of_a_sentence_are_checked():
     with pytest.raises(ValueError):
         dist._model_name("<script>")
     with pytest.raises(ValueError):
-        dist._pair_sentence("maybe", "a", "b", 0.1, 0.01, 10, 0.1, 10)
+        dist._pair_sentence("maybe", "a", "b", 0.1, 10, 0.1, 10)
 
 
 # ---------------------------------------------------------------- reproducibility and noise

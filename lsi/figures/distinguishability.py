@@ -133,9 +133,12 @@ def distinguishability(
                 if sel == true:
                     ax.add_patch(
                         Rectangle((jj - 0.5, i - 0.5), 1.0, 1.0, fill=False, edgecolor=style.DATA_COLOUR,
-                                  linewidth=1.0, gid=f"diagonal:{true}")
+                                  linewidth=1.0, clip_on=False, gid=f"diagonal:{true}")
                     )  # fmt: skip
-        ax.set_xticks(range(nc), col_names, rotation=30 if nc > 3 else 0, ha="right" if nc > 3 else "center",
+        # the column labels lie flat when each column is wide enough for its name
+        cell_in = (fig.get_figwidth() * ax.get_position().width) / nc
+        flat = cell_in >= 0.06 * max(len(m) for m in col_names)
+        ax.set_xticks(range(nc), col_names, rotation=0 if flat else 30, ha="center" if flat else "right",
                       rotation_mode="anchor")  # fmt: skip
         ax.set_yticks(range(nr), rows)
         ax.set_xlim(-0.5, nc - 0.5)
@@ -161,11 +164,11 @@ def distinguishability(
             )
         if never:
             notes.append("never selected: " + ", ".join(never))
-        total = int(np.sum(c.n_valid))
+        total = c.n * nr
         failed = c.refit_failures.sum(axis=0)
-        bad = [f"{m} {int(f)}" for m, f in zip(c.models, failed, strict=True) if f > 0]
+        bad = [f"{m} ({int(f)})" for m, f in zip(c.models, failed, strict=True) if f > 0]
         if bad:  # a model whose refit failed could not win that series
-            notes.append(f"refits that did not converge (of {total} series): " + ", ".join(bad))
+            notes.append(f"refits that did not reach a minimum, of {total} series: " + ", ".join(bad))
         place_legend(ax, [note_handle() for _ in notes], notes, own, ncol=1)
     return fig
 
