@@ -135,9 +135,11 @@ class Confusion:
     counts : ndarray of int, shape (len(true_models), len(models))
         How many simulated series each model won, by true model.
     n_valid : ndarray of int, shape (len(true_models),)
-        Simulated series in which at least one refit converged (the denominators).
+        Simulated series in which at least one refit gave a usable point (the denominators).
     refit_failures : ndarray of int, shape (len(true_models), len(models))
-        Refits that did not reach a minimum (the model could not win that series).
+        Refits that did not end at a minimum: stopped short of one (their AICc, an upper
+        bound, still took part: a model whose bound was the lowest won the series) or with
+        no usable point at all (the model could not win that series).
     n : int
         Series simulated per true model.
     noise_scale : dict of str -> float
@@ -171,13 +173,12 @@ class Confusion:
     n_points: int
     #: the per-point uncertainties are part of the simulated noise
     sigma_known: bool = False
-    #: refits, per true model and model, that stopped short of a minimum while more than
-    #: ``_POLISH_MARGIN`` AICc units behind the best refit of their series (their AICc, an
-    #: upper bound of the minimum's, is kept; they are counted in ``refit_failures`` too)
+    #: refits, per true model and model, that stopped short of a minimum with a usable point
+    #: (their AICc, an upper bound of the minimum's, took part; counted in ``refit_failures`` too)
     unfinished: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=int), repr=False)
     #: AICc of every refit, shape (len(true_models), n, len(models)); inf where it failed
     aicc: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0)), repr=False)
-    #: whether each refit reached a minimum (only those can be selected)
+    #: whether each refit ended at a minimum
     converged: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0), dtype=bool), repr=False)
 
     # ------------------------------------------------------------ numbers
@@ -196,7 +197,7 @@ class Confusion:
 
     @property
     def failures(self) -> dict[str, int]:
-        """Simulated series, per true model, in which no refit converged (left out of the rates)."""
+        """Simulated series, per true model, in which no refit gave a usable point (left out of the rates)."""
         return {m: int(self.n - v) for m, v in zip(self.true_models, self.n_valid, strict=True)}
 
     def probability(self, selected: str, true: str) -> float:
@@ -769,7 +770,8 @@ def _plan(total: int, n_models: int, processes: int | None) -> tuple[int, list[i
 
     work = total * n_models * _REFIT_COST
     if processes is None:
-        procs = workers.default_processes(1, 0) if work >= 1.5 * _WORKER_START else 1
+        # a worker saves little below twice its start-up, and costs much on a busy machine
+        procs = workers.default_processes(1, 0) if work >= 2 * _WORKER_START else 1
     else:
         procs = max(1, int(processes))
     procs = min(procs, max(total, 1))
@@ -855,9 +857,10 @@ def confusion(
         Seed of the simulated noise.  The series simulated from a model depend only on the
         seed and that model's name, not on which other models are simulated.
     processes : int, optional
-        Worker processes (:func:`lsi.workers.run`).  Default: two on a multi-core POSIX
-        machine when the work is worth a worker's start-up (a second or two, to import lsi
-        and compile the models), the calling process taking the larger share; else one.
+        Worker processes (:func:`lsi.workers.run`).  Default: one for a few seconds' work
+        (METR's default is that), else two on a multi-core POSIX machine, the calling
+        process taking the larger share while the worker starts (a second or two, to import
+        lsi and compile the models).
         A fixed seed and process count give identical results.
     progress : bool, optional
         Show progress (default: only on a terminal).

@@ -342,6 +342,17 @@ def test_a_seed_and_process_count_reproduce_the_result(small):
     assert np.array_equal(a.aicc, b.aicc) and np.array_equal(a.counts, b.counts)
 
 
+def test_the_work_is_shared_by_a_plan_of_counts_alone():
+    procs, sizes = dist._plan(150, 8, 1)
+    assert procs == 1 and sum(sizes) == 150 and max(sizes) <= dist._CHUNK
+    procs, sizes = dist._plan(150, 8, 2)
+    assert procs == 2 and sum(sizes) == 150 and len(sizes) % 2 == 0
+    half = len(sizes) // 2
+    assert sum(sizes[:half]) > sum(sizes[half:])  # the calling process works while the worker starts
+    assert dist._plan(150, 8, 2) == (procs, sizes)
+    assert dist._plan(3, 8, 5)[0] == 3  # never more processes than series
+
+
 def test_noise_scale_without_uncertainties_is_corrected_for_degrees_of_freedom(small):
     fits, c = small
     for m in c.true_models:
