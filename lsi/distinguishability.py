@@ -354,9 +354,9 @@ def _percent(p: float) -> str:
         raise ValueError(f"a fraction in [0, 1] was expected, got {p!r}")
     if p == 0:
         return "0%"
-    if p < 0.005:
+    if p < 0.01:  # never "0%" for something that happened
         return "<1%"
-    if p > 0.995 and p < 1:
+    if 0.99 < p < 1:  # never "100%" for something that did not always happen
         return ">99%"
     return f"{p:.0%}"
 

@@ -308,7 +308,7 @@ def test_every_branch_of_the_rule_has_its_sentence():
 
 def test_the_parts_of_a_sentence_are_checked():
     assert dist._percent(0.0) == "0%" and dist._percent(0.004) == "<1%" and dist._percent(0.996) == ">99%"
-    assert dist._percent(1.0) == "100%" and dist._percent(0.404) == "40%"
+    assert dist._percent(1.0) == "100%" and dist._percent(0.404) == "40%" and dist._percent(0.005) == "<1%"
     for bad in (math.nan, -0.1, 1.2, math.inf):
         with pytest.raises(ValueError):
             dist._percent(bad)

@@ -40,7 +40,7 @@ def _columns(c: Confusion) -> tuple[list[int], list[str]]:
 def _cell_text(p: float, se: float, k: int) -> str:
     if k == 0:
         return "0"
-    pct = f"{p:.0%}" if p >= 0.005 else "<1%"
+    pct = "<1%" if p < 0.01 else ">99%" if 0.99 < p < 1 else f"{p:.0%}"
     return f"{pct}\n\u00b1{se * 100:.0f}" if se * 100 >= 0.5 else f"{pct}\n\u00b1<1"
 
 
@@ -155,7 +155,7 @@ def distinguishability(
         ax.set_title("\n".join(textwrap.wrap(head, chars)), loc="left", fontsize=7, pad=4)
         notes = [
             f"cell: % of the {c.n} series simulated from the row's model that the column's model won, "
-            "\u00b1 its Monte Carlo standard error (percentage points)"
+            "\u00b1 its Monte Carlo standard error (percentage points); outlined: the true model wins"
         ]
         if int(np.sum(c.n - c.n_valid)):
             notes.append(
@@ -178,5 +178,5 @@ def _headline(v: Any) -> str:
     if v.status == "single" or v.status == "undetermined":
         return v.sentence
     verb = {"cannot tell": "cannot tell", "barely": "barely tell", "tell": "tell"}[v.status]
-    pct = "<1%" if 0 < v.p_a_given_b < 0.005 else f"{v.p_a_given_b:.0%}"
+    pct = "<1%" if 0 < v.p_a_given_b < 0.01 else ">99%" if 0.99 < v.p_a_given_b < 1 else f"{v.p_a_given_b:.0%}"
     return f"These data {verb} {v.a} from {v.b}: with {v.b} true, {v.a} wins {pct}"
