@@ -251,6 +251,24 @@ def test_a_short_noisy_series_cannot_tell_them_apart():
     assert f"{v.p_a_given_b:.0%} of the time" in c.sentence()
 
 
+@pytest.mark.slow
+def test_metr_cannot_tell_its_leading_pair_apart():
+    # METR's time horizons: a breakpoint leads, but with a breakpoint true the hyperbolic model
+    # wins most of the series; the exponential/hyperbolic pair is told apart
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fits = lsi.fit(lsi.datasets.load("metr_horizons"))
+    c = dist.confusion(fits)
+    assert c.n == dist.DEFAULT_N
+    assert c.true_models[:2] == ("breakpoint", "hyperbolic") and "exponential" in c.true_models
+    v = c.pair()
+    assert v.status == "cannot tell" and (v.a, v.b) == ("hyperbolic", "breakpoint")
+    assert v.p_a_given_b > 0.35
+    assert c.sentence().startswith("these data cannot tell hyperbolic from breakpoint: with the breakpoint model true")
+    assert c.pair("hyperbolic", "exponential").status in ("tell", "barely")
+    assert json.dumps(c.to_dict(), allow_nan=False)
+
+
 def _made(counts, n_valid=None, true=("a_model", "b_model"), models=("a_model", "b_model")) -> dist.Confusion:
     counts = np.asarray(counts, dtype=int)
     nv = counts.sum(axis=1) if n_valid is None else np.asarray(n_valid)
