@@ -31,10 +31,11 @@ import time
 import warnings
 
 import numpy as np
+import pandas as pd
 
 import lsi
 from lsi import calibration
-from lsi.backtest import backtest
+from lsi.backtest import Backtest, backtest
 
 LEVEL = 0.9
 
@@ -58,8 +59,23 @@ def run_backtest(series, cache: str | None, key: str):
     if path and os.path.exists(path):
         with open(path, "rb") as fh:
             return pickle.load(fh)
-    origins = calibration.default_origins(series)
-    bt = backtest(series, "all", origins=origins, level=LEVEL, n_boot=200, seed=0)
+    # one origin at a time, so that an origin the fitter fails at is left out (and said) alone
+    parts, failed = [], []
+    for o in calibration.default_origins(series):
+        try:
+            parts.append(backtest(series, "all", origins=[o], level=LEVEL, n_boot=200, seed=0))
+        except (np.linalg.LinAlgError, ValueError, ArithmeticError) as exc:
+            failed.append(f"{o:.2f}: {type(exc).__name__}: {exc}")
+    if failed:
+        print(f"  {key}: left out origins the fit failed at: " + "; ".join(failed))
+    bt = Backtest(
+        pd.concat([b.scores for b in parts], ignore_index=True),
+        np.array([float(b.origins[0]) for b in parts]),
+        LEVEL,
+        parts[0].noise,
+        parts[0].series,
+        [d for b in parts for d in b.skipped],
+    )
     if path:
         os.makedirs(cache, exist_ok=True)
         with open(path, "wb") as fh:

@@ -378,17 +378,25 @@ def _deviations(
     if not (Jr.shape[0] and dof > 0 and np.all(np.isfinite(Jr))):
         return out
     cov = None
-    JTJ = Jr @ Jr.T
-    d = np.sqrt(np.diag(JTJ))
-    if np.all(d > 0):
-        ev, V = np.linalg.eigh(JTJ / np.outer(d, d))
+    with np.errstate(all="ignore"):
+        JTJ = Jr @ Jr.T
+        d = np.sqrt(np.diag(JTJ))
+        scaled = JTJ / np.outer(d, d)
+    if np.all(d > 0) and np.all(np.isfinite(scaled)):
+        try:
+            ev, V = np.linalg.eigh(scaled)
+        except np.linalg.LinAlgError:
+            return out
         if ev[0] > 1e-14 * ev[-1]:
             cov = (V / ev) @ V.T / np.outer(d, d)
             cov = cov * (sol.rss / dof if scale_unknown else n / dof)
     stuck = leastsq.at_bound(reg_names, Jr, sol.residuals, z * w)
     if cov is None or stuck or selection.identifiability(reg_names, theta[free][regular], cov, stuck):
         return out
-    ev, V = np.linalg.eigh(cov)
+    try:
+        ev, V = np.linalg.eigh(cov)
+    except np.linalg.LinAlgError:
+        return out
     L = V * np.sqrt(np.maximum(ev, 0.0))
     out[:, free[regular]] = rng.standard_normal((n_draws, L.shape[1])) @ L.T
     return out
@@ -747,8 +755,9 @@ class Calibration:
         return self.bands[AVERAGED]
 
     def kappa(self, model: str) -> float:
-        """The added spread one year ahead for a band (0 when uncalibrated or not widened)."""
-        b = self.bands.get(model, self.bands.get(AVERAGED))
+        """The added spread one year ahead for a band: a model's own, the averaged band's for
+        ``"bootstrap_mixture"``; 0 when uncalibrated, not widened or not recorded."""
+        b = self.bands.get(AVERAGED if model == MIXTURE else model)
         return 0.0 if b is None or b.kappa is None else float(b.kappa)
 
     def sentence(self) -> str:
@@ -770,7 +779,9 @@ class Calibration:
         )
         if d.kappa is None:
             return head + f"; too few to calibrate on (a {pct} conformal band needs {min_scores(self.level)})."
-        if d.kappa == 0:
+        if d.kappa == 0 and d.coverage < self.level:
+            tail = "; the shortfall is within sampling error, so the default band is kept"
+        elif d.kappa == 0:
             tail = "; the default band is kept"
         else:
             tail = (
