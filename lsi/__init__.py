@@ -69,6 +69,10 @@ _SUBMODULES = (
     "results",
     "sensitivity",
     "sweeps",
+    "robustness",
+    "distinguishability",
+    "dependence",
+    "calibration",
 )
 
 __all__ = ["__version__", *_EXPORTS, "datasets", "models"]

@@ -3,13 +3,14 @@
 Every model of a fitted collection is refitted to copies of the series resampled with
 replacement: independent cases (``scheme="case"``, the default), or contiguous runs of
 observations in time order (``scheme="block"``, the moving-block bootstrap, which keeps the
-dependence between neighbouring residuals that case resampling destroys).  A refit starts from the original fit (a warm start) and is solved by the
-same least-squares machinery as the fit itself (:mod:`lsi.leastsq`); models whose objective
-has several local optima (``multimodal``: the break date of the breakpoint model) are also
-refitted from their own global starts.  Results do not depend on the number of worker
-processes: the resampling is drawn up front.  Workers are started from a fresh interpreter
-(the ``forkserver``/``spawn`` start methods), never forked from a process that may be running
-numba or BLAS threads.
+dependence between neighbouring residuals that case resampling destroys).  A refit starts
+from the original fit (a warm start) and is solved, and verified to be at a minimum, by the
+same least-squares machinery as the fit itself (:mod:`lsi.leastsq`); a warm start that stops
+away from a minimum falls back to the model's cold starts (:attr:`Bootstrap.fallback` records
+where).  Models whose objective has several local optima (``multimodal``: the break date of
+the breakpoint model) are also refitted from their own global starts.  The resampling is drawn
+up front and the work is spread over spawn-safe worker processes (:mod:`lsi.workers`), so a
+seed and a process count give the same replicates every time.
 
 Use it through :meth:`lsi.results.FitCollection.bootstrap`, which keeps the replicates on the
 collection so that every later analysis shares them.
@@ -51,6 +52,9 @@ class Bootstrap:
         How the observations were resampled.
     block_length : int or None
         Length of the moving blocks (``scheme="block"``).
+    fallback : ndarray of bool, shape (n, n_models)
+        Where the warm start stopped away from a minimum and the model's cold starts were
+        needed (every refit is verified; :func:`lsi.leastsq.solve`).
     """
 
     models: list[str]
@@ -61,6 +65,17 @@ class Bootstrap:
     seed: int | None
     scheme: str = "case"
     block_length: int | None = None
+    fallback: np.ndarray | None = None
+
+    def fallback_share(self) -> dict[str, float]:
+        """Per model, the share of its converged refits that needed the cold starts."""
+        if self.fallback is None:
+            return {}
+        out = {}
+        for j, m in enumerate(self.models):
+            c = self.converged[:, j]
+            out[m] = float(np.mean(self.fallback[c, j])) if c.any() else math.nan
+        return out
 
     @property
     def n(self) -> int:
@@ -156,7 +171,8 @@ def bootstrap(
     theta = {k: np.concatenate([p[0][k] for p in parts]) for k in names}
     aicc = np.concatenate([p[1] for p in parts])
     conv = np.concatenate([p[2] for p in parts])
-    return Bootstrap(names, theta, aicc, conv, idx, seed, scheme, block_length)
+    fell = np.concatenate([p[3] for p in parts])
+    return Bootstrap(names, theta, aicc, conv, idx, seed, scheme, block_length, fell)
 
 
 def moving_blocks(rng: np.random.Generator, n: int, npts: int, length: int) -> np.ndarray:
@@ -179,6 +195,7 @@ class _Refit:
     theta: np.ndarray
     aicc: float
     converged: bool
+    fallback: bool = False  # the warm start failed verification and the cold starts were used
 
 
 def refit(
@@ -199,16 +216,26 @@ def refit(
     k_total = int(lay.free.size) + (0 if sig is not None else 1) + extra_params
     if n < k_total + 2:
         raise SeriesError(f"{model.name} needs at least {k_total + 2} points; the replicate has {n}")
-    if starts is None:
-        cap = np.exp(z) if r.noise.uses_log_capability else y
-        with np.errstate(all="ignore"):
-            starts = model.guess(tau, cap) if np.all(cap > 0) else model.guess(tau, np.clip(cap, 1e-12, None))
+    cap = np.exp(z) if r.noise.uses_log_capability else y
+    with np.errstate(all="ignore"):
+        cold = model.guess(tau, cap) if np.all(cap > 0) else model.guess(tau, np.clip(cap, 1e-12, None))
     w = np.ones(n) if sig is None else 1.0 / sig
-    sol = leastsq.solve(model, lay, tau, z, w, r.noise.uses_log_capability, starts)
+    # a warm start that stops away from a minimum, or runs to a limit, is checked against the
+    # model's best cold start (on METR and Moore that start alone finds every better optimum)
+    sol = leastsq.solve(
+        model,
+        lay,
+        tau,
+        z,
+        w,
+        r.noise.uses_log_capability,
+        cold if starts is None else starts,
+        fallback=cold if starts is None else cold[:1],
+    )
     theta = sol.theta
     ll = selection.gaussian_loglik(sol.rss, n, sig, log_jacobian)
     ok = sol.converged and bool(np.all(np.isfinite(theta))) and bool(np.all(np.abs(theta[lay.free]) < 1e100))
-    return _Refit(theta, selection.aicc(ll, k_total, n) + 2 * model.extra_penalty, ok)
+    return _Refit(theta, selection.aicc(ll, k_total, n) + 2 * model.extra_penalty, ok, sol.fallback)
 
 
 def _global_refit(r: FitResult, rb: _Refit, lay, tau, y, z, sig, log_jacobian, extra) -> _Refit:
@@ -245,6 +272,7 @@ def _refit_task(shared: tuple[FitCollection, bool], idx: np.ndarray):
     theta = {r.name: np.full((n, len(r.model.param_specs)), np.nan) for r in results}
     aicc = np.full((n, len(results)), np.inf)
     conv = np.zeros((n, len(results)), dtype=bool)
+    fell = np.zeros((n, len(results)), dtype=bool)
     setups: list[tuple[FitResult, Any, list[dict[str, float]]]] = []
     for r in results:
         fixed = {
@@ -273,8 +301,6 @@ def _refit_task(shared: tuple[FitCollection, bool], idx: np.ndarray):
                 extra = 1 if r.extra_scatter is not None else 0
             try:
                 rb = refit(r, lay, tau, y, z, sig, log_jac, warm, extra)
-                if not rb.converged:
-                    rb = refit(r, lay, tau, y, z, sig, log_jac, None, extra)
                 if global_starts and r.model.multimodal:
                     rb = _global_refit(r, rb, lay, tau, y, z, sig, log_jac, extra)
             except (SeriesError, ParameterValueError, ArithmeticError, ValueError):
@@ -282,4 +308,5 @@ def _refit_task(shared: tuple[FitCollection, bool], idx: np.ndarray):
             theta[r.name][b] = rb.theta
             aicc[b, j] = rb.aicc
             conv[b, j] = rb.converged
-    return theta, aicc, conv
+            fell[b, j] = rb.fallback
+    return theta, aicc, conv, fell

@@ -64,6 +64,7 @@ def _fit_one(
     starts: list[dict[str, float]] | None = None,
     extra_params: int = 0,
     extra_scatter: float | None = None,
+    vouch: bool = True,
 ) -> FitResult:
     """Fit one model: solve the least-squares problem, then its covariance and statistics."""
     lay = leastsq.layout(model, user)
@@ -77,12 +78,28 @@ def _fit_one(
             f"{model.name} has {k_free} free parameters and needs at least {k_total + 2} points; the series has {n}"
         )
     tau = series.t - t0
+    cap = np.exp(z) if noise.uses_log_capability else series.y
+    with np.errstate(all="ignore"):
+        cold = model.guess(tau, cap) if np.all(cap > 0) else model.guess(tau, np.clip(cap, 1e-12, None))
+    # the model's own cold starts back up a warm start that stops away from a minimum, and are
+    # always compared with a user's start (which can sit on a plateau far from the optimum)
+    fallback = cold if (starts is not None or lay.user_start) else None
     if starts is None:
-        cap = np.exp(z) if noise.uses_log_capability else series.y
-        with np.errstate(all="ignore"):
-            starts = model.guess(tau, cap) if np.all(cap > 0) else model.guess(tau, np.clip(cap, 1e-12, None))
+        starts = cold
     w = np.ones(n) if sig is None else 1.0 / sig
-    sol = leastsq.solve(model, lay, tau, z, w, noise.uses_log_capability, starts, max_nfev)
+    sol = leastsq.solve(
+        model,
+        lay,
+        tau,
+        z,
+        w,
+        noise.uses_log_capability,
+        starts,
+        max_nfev,
+        fallback=fallback,
+        compare=bool(lay.user_start),
+        vouch=vouch,
+    )
     converged = sol.converged
     msg = sol.message
     theta = sol.theta.copy()
@@ -102,8 +119,8 @@ def _fit_one(
         if np.all(np.isfinite(Jr)) and Jr.shape[0]:
             JTJ = Jr @ Jr.T
             d = np.sqrt(np.diag(JTJ))
-            if np.all(d > 0):
-                dd = np.outer(d, d)
+            dd = np.outer(d, d)
+            if np.all(d > 0) and np.all(np.isfinite(JTJ / dd)):  # a Jacobian that overflows has no covariance
                 ev, V = np.linalg.eigh(JTJ / dd)
                 if ev[0] > 1e-14 * ev[-1]:  # condition number below 1e14
                     cov_r = (V / ev) @ V.T / dd
@@ -195,6 +212,7 @@ def _fit_with_scatter(model, series, noise, t0, z, sig, user, level, max_nfev) -
                 starts=warm,
                 extra_params=1,
                 extra_scatter=math.exp(log_s),
+                vouch=False,  # the profile follows the verified fit at s = 0 closely
             )
         except ParameterValueError:
             return math.inf

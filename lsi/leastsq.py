@@ -28,7 +28,19 @@ from .exceptions import ParameterValueError
 if TYPE_CHECKING:  # pragma: no cover
     from .models.base import GrowthModel
 
-__all__ = ["Bounds", "Layout", "Problem", "Solution", "layout", "user_settings", "solve", "at_bound", "PENALTY"]
+__all__ = [
+    "Bounds",
+    "Layout",
+    "Problem",
+    "Solution",
+    "layout",
+    "user_settings",
+    "solve",
+    "gradient",
+    "at_bound",
+    "PENALTY",
+    "GRADIENT_TOL",
+]
 
 #: residual given to a point whose prediction is not finite
 PENALTY = 1e10
@@ -249,10 +261,12 @@ class Solution:
     theta: np.ndarray
     rss: float
     residuals: np.ndarray  # whitened, at ``theta``
-    converged: bool
+    converged: bool  # MINPACK succeeded and the point is verified a minimum
     status: int  # MINPACK's ier
     message: str
     maxfev: int
+    gradient: float = math.nan  # the largest scaled gradient of a parameter not at a limit
+    fallback: bool = False  # the cold starts were needed
 
 
 def _inside(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -280,6 +294,143 @@ def _minpack(fun, jac, u0: np.ndarray, maxfev: int):
     return u, info["fvec"], msg, ier
 
 
+#: a free parameter this far out in its unconstrained coordinate has run to a limit of its
+#: range (within e^-25 of a bound, or e^25 beyond the bound's scale): its gradient is not
+#: required to vanish, and the other parameters are polished with it held there
+LIMIT_U = 25.0
+#: the largest scaled gradient :math:`|J_i \cdot r| / (\|J_i\| \|r\|)` of a free parameter
+#: at an accepted minimum (the cosine between the residuals and that parameter's direction)
+GRADIENT_TOL = 1e-4
+#: starts scattered about a point at a limit when no other starts were given
+JITTER = 6
+
+
+def _candidates(prob: Problem, lay: Layout, starts: list[dict[str, float]], user: bool) -> list[np.ndarray]:
+    """Starting points in the unconstrained coordinates that give finite predictions."""
+    names, free, lo, hi = lay.names, lay.free, lay.lo, lay.hi
+    out = []
+    for st in starts:
+        th = lay.fixed.copy()
+        for i in free:
+            given = st.get(names[i], np.nan)
+            th[i] = lay.user_start.get(names[i], given) if user else given
+        th[free] = _inside(th[free], lo[free], hi[free])
+        if not np.all(np.isfinite(th[free])):
+            continue
+        u0 = prob.bounds.to_u(th[free])
+        if not np.all(np.isfinite(u0)):
+            continue
+        with np.errstate(all="ignore"):
+            r0 = prob.residuals(u0)
+        if np.any(r0 == PENALTY):
+            continue
+        out.append(u0)
+    return out
+
+
+def _minimise(
+    prob: Problem, candidates: list[np.ndarray], maxfev: int
+) -> tuple[bool, float, np.ndarray, str, int, np.ndarray]:
+    """MINPACK from every candidate; the best (converged first, then the smallest RSS)."""
+    best = None
+    for u0 in candidates:
+        u, fvec, msg, ier = _minpack(prob.residuals, prob.jacobian, u0, maxfev)
+        rss = float(np.sum(fvec**2))
+        ok = ier in (1, 2, 3, 4) and rss < PENALTY
+        cand = (ok, rss, u, msg if isinstance(msg, str) else str(msg), int(ier), fvec)
+        if best is None or (not cand[0], cand[1]) < (not best[0], best[1]):
+            best = cand
+    assert best is not None
+    return best
+
+
+def _polish(prob: Problem, u: np.ndarray, rss: float, r: np.ndarray, hold: np.ndarray, maxfev: int):
+    """Minimise over the parameters not in ``hold`` with those held where they are."""
+    keep = ~hold
+    if not keep.any():
+        return u, rss, r
+
+    def res_fixed(v):
+        uu = u.copy()
+        uu[keep] = v
+        return prob.residuals(uu)
+
+    def jac_fixed(v):
+        uu = u.copy()
+        uu[keep] = v
+        return prob.jacobian(uu)[keep]
+
+    v, fvec, _msg, ier = _minpack(res_fixed, jac_fixed, u[keep], maxfev)
+    rss2 = float(np.sum(fvec**2))
+    if ier in (1, 2, 3, 4) and rss2 <= rss:
+        u = u.copy()
+        u[keep] = v
+        return u, rss2, fvec
+    return u, rss, r
+
+
+def gradient(prob: Problem, theta: np.ndarray, skip: np.ndarray | None = None) -> tuple[float, int]:
+    r"""The largest scaled gradient over the free parameters not in ``skip``, and which one.
+
+    The scaled gradient of parameter i is :math:`|J_i \cdot r| / (\|J_i\| \|r\|)`, the cosine
+    between the whitened residuals and the direction in which that parameter moves the fit
+    (in the parameter itself, so the bound transforms do not hide it).  It is 0 at a minimum
+    and does not depend on the parameter's units; an exact fit (residuals below 1e-8 of the
+    data, where the model's own rounding dominates them) counts as a minimum.
+    """
+    with np.errstate(all="ignore"):
+        J = prob.jac_theta(theta) * prob.w
+        r = prob.w * (prob.z - prob.predict(theta))
+        rn = float(np.linalg.norm(r))
+        if not np.isfinite(rn):
+            return math.inf, -1
+        if rn <= 1e-8 * max(float(np.linalg.norm(prob.w * prob.z)), 1e-300):
+            # an exact fit: residuals this small are dominated by the rounding of the model's
+            # own evaluation, whose direction says nothing about a minimum
+            return 0.0, -1
+        cos = np.abs(J @ r) / (np.linalg.norm(J, axis=1) * rn)
+    cos = np.where(np.isnan(cos) & (np.linalg.norm(J, axis=1) == 0), 0.0, cos)  # a parameter with no effect
+    cos = np.where(np.isfinite(cos), cos, math.inf)
+    if skip is not None:
+        cos = np.where(skip, 0.0, cos)
+    i = int(np.argmax(cos)) if cos.size else -1
+    return (float(cos[i]) if cos.size else 0.0), i
+
+
+def _settle(prob: Problem, lay: Layout, model: GrowthModel, u, rss, r, maxfev):
+    """Polish a MINPACK solution and verify it is a minimum.
+
+    Returns (u, rss, r, gradient, which, limit).  A parameter that stays non-stationary after
+    a fresh restart cannot improve the fit by any step MINPACK finds: it is creeping along a
+    flat, curved valley, typically towards a limit of the model (a logistic ceiling running to
+    infinity is the exponential; a Richards shape running to infinity).  It is held where it
+    is, the others are polished and verified, and ``limit`` is True: such a point is accepted
+    only as the best that other starts (the caller's ``fallback``) can find.
+    """
+    names, free = lay.names, lay.free
+    irregular = np.array([names[i] in model.irregular for i in free], dtype=bool)
+    hold = irregular | ~np.isfinite(u) | (np.abs(u) > LIMIT_U) & (np.array(prob.bounds.kind) != 0)
+    restarted = False
+    for _ in range(free.size + 2):
+        if hold.any() and not hold.all():
+            # a parameter at a limit of its range (or a break date, which has kinks) can stop the
+            # search short of the other parameters' optimum: polish them with it held there
+            u, rss, r = _polish(prob, u, rss, r, hold, maxfev)
+        g, which = gradient(prob, prob.theta_of(u), hold)
+        if g <= GRADIENT_TOL or which < 0:
+            break
+        if not restarted:  # a fresh start from here (MINPACK's trust region starts anew)
+            restarted = True
+            u2, fvec2, _msg, ier2 = _minpack(prob.residuals, prob.jacobian, u, maxfev)
+            rss2 = float(np.sum(fvec2**2))
+            if ier2 in (1, 2, 3, 4) and rss2 < rss * (1 - 1e-10):
+                u, rss, r = u2, rss2, fvec2
+                continue
+        hold = hold.copy()
+        hold[which] = True
+    return u, rss, r, g, which, bool((hold & ~irregular).any())
+
+
 def solve(
     model: GrowthModel,
     lay: Layout,
@@ -289,84 +440,87 @@ def solve(
     use_log: bool,
     starts: list[dict[str, float]],
     max_nfev: int | None = None,
+    fallback: list[dict[str, float]] | None = None,
+    compare: bool = False,
+    vouch: bool = True,
 ) -> Solution:
-    """Minimise the whitened residuals from every usable start; the best converged point wins.
+    """Minimise the whitened residuals from every usable start, and verify the best is a minimum.
+
+    MINPACK's own success is not enough: it stops when its steps become tiny, which happens
+    short of the optimum where the trust region collapses (a kink, a region of non-finite
+    predictions, a parameter drifting to a limit of its range).  So the best point is
+    polished (the other parameters re-optimised with any parameter that ran to a limit, or
+    an irregular one such as a break date, held where it is) and then verified: every other
+    free parameter's scaled gradient (:func:`gradient`) must be below :data:`GRADIENT_TOL`,
+    after at most one fresh restart.  If the point fails, or a parameter ran to a limit (a
+    valley at infinity that only other starts can tell from the optimum), and ``fallback``
+    starts are given (the model's own cold starts, for a warm or user start), they are tried
+    too and the best verified point wins; with ``compare=True`` they are always tried (a
+    user's start can sit on a plateau, a stationary point far from the optimum); with
+    ``vouch=False`` a point at a limit is accepted without them (for warm starts that follow
+    a verified fit closely, such as the extra-scatter profile).
+    ``converged`` means MINPACK succeeded AND the point passed; a point that did not pass is
+    reported as the best found, with the reason.
 
     Starts that give non-finite predictions are dropped; if none is left a one-line
-    :class:`ParameterValueError` says so.  For models with irregular parameters (a break
-    date) the other parameters are polished with the irregular ones held fixed.
+    :class:`ParameterValueError` says so.
     """
-    names = lay.names
     free = lay.free
     k_free = int(free.size)
-    lo, hi = lay.lo, lay.hi
-    bounds = Bounds(lo[free], hi[free])
+    bounds = Bounds(lay.lo[free], lay.hi[free])
     prob = Problem(model, tau, z, w, use_log, free, lay.fixed.copy(), bounds)
     if not starts:
         raise ParameterValueError(f"{model.name}: an empty list of starting points; give at least one")
-    candidates = []
-    for st in starts:
-        th = lay.fixed.copy()
-        for i in free:
-            th[i] = lay.user_start.get(names[i], st.get(names[i], np.nan))
-        th[free] = _inside(th[free], lo[free], hi[free])
-        if not np.all(np.isfinite(th[free])):
-            continue
-        u0 = bounds.to_u(th[free])
-        if not np.all(np.isfinite(u0)):
-            continue
-        with np.errstate(all="ignore"):
-            r0 = prob.residuals(u0)
-        if np.any(r0 == PENALTY):
-            continue
-        candidates.append(u0)
+    maxfev = max_nfev or 400 * (k_free + 1)
+    candidates = _candidates(prob, lay, starts, user=True)
+    used_fallback = False
+    if not candidates and fallback:
+        candidates, used_fallback, fallback = _candidates(prob, lay, fallback, user=False), True, None
     if not candidates:
         raise ParameterValueError(
             f"{model.name}: no starting point gives finite predictions on these data; pass params= with a start"
         )
-
-    best = None
-    maxfev = max_nfev or 400 * (k_free + 1)
-    for u0 in candidates:
-        u, fvec, msg, ier = _minpack(prob.residuals, prob.jacobian, u0, maxfev)
-        rss = float(np.sum(fvec**2))
-        conv = ier in (1, 2, 3, 4) and rss < PENALTY
-        cand = (not conv, rss, u, msg, ier, fvec)
-        if best is None or (cand[0], cand[1]) < (best[0], best[1]):
-            best = cand
-    assert best is not None
-    not_conv, rss, u, msg, ier, r_final = best
-    irr = [a for a, i in enumerate(free) if names[i] in model.irregular] if model.irregular else []
-    if irr and not not_conv:
-        # kinks in an irregular parameter (a break date) can stop the search short of the
-        # other parameters' optimum: polish them with the irregular ones held where they are
-        keep = np.array([a not in irr for a in range(k_free)])
-
-        def res_fixed(v):
-            uu = u.copy()
-            uu[keep] = v
-            return prob.residuals(uu)
-
-        def jac_fixed(v):
-            uu = u.copy()
-            uu[keep] = v
-            return prob.jacobian(uu)[keep]
-
-        v, fvec2, _msg2, ier2 = _minpack(res_fixed, jac_fixed, u[keep], maxfev)
-        rss2 = float(np.sum(fvec2**2))
-        if ier2 in (1, 2, 3, 4) and rss2 <= rss:
-            u = u.copy()
-            u[keep] = v
-            rss, r_final = rss2, fvec2
+    ok, rss, u, msg, ier, r = _minimise(prob, candidates, maxfev)
+    g, which, limit = math.inf, -1, False
+    if ok:
+        u, rss, r, g, which, limit = _settle(prob, lay, model, u, rss, r, maxfev)
+    if ok and limit and vouch and not fallback:
+        # a point in a flat valley towards a limit, with no other starts to vouch for it: starts
+        # scattered about it (fixed, reproducible draws) look for a lower part of the valley
+        rng = np.random.default_rng(0)
+        theta0 = prob.theta_of(u)
+        fallback = [
+            {lay.names[i]: float(theta0[i] * math.exp(rng.normal(0.0, 0.5))) for i in free} for _ in range(JITTER)
+        ]
+    if (compare or not ok or g > GRADIENT_TOL or (limit and vouch)) and fallback:
+        extra = _candidates(prob, lay, fallback, user=False)
+        if extra:
+            ok2, rss2, u2, msg2, ier2, r2 = _minimise(prob, extra, maxfev)
+            g2, which2 = math.inf, -1
+            if ok2:
+                u2, rss2, r2, g2, which2, _ = _settle(prob, lay, model, u2, rss2, r2, maxfev)
+            verified2, verified = ok2 and g2 <= GRADIENT_TOL, ok and g <= GRADIENT_TOL
+            if (not verified2, not ok2, rss2) < (not verified, not ok, rss):
+                ok, rss, u, msg, ier, r, g, which = ok2, rss2, u2, msg2, ier2, r2, g2, which2
+            used_fallback = True
+    verified = ok and g <= GRADIENT_TOL
+    if ok and not verified:
+        what = lay.names[free[which]] if which >= 0 else "the parameters"
+        msg = (
+            f"stopped away from a minimum (scaled gradient {g:.2g} in {what}, above {GRADIENT_TOL:g}); "
+            "the best point found is reported"
+        )
     return Solution(
         problem=prob,
         theta=prob.theta_of(u),
         rss=rss,
-        residuals=r_final,
-        converged=not not_conv,
-        status=int(ier),
-        message=msg if isinstance(msg, str) else str(msg),
+        residuals=r,
+        converged=verified,
+        status=ier,
+        message=msg,
         maxfev=maxfev,
+        gradient=g,
+        fallback=used_fallback,
     )
 
 

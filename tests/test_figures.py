@@ -574,7 +574,7 @@ def test_every_figure_function_takes_ax_or_fig_and_returns_the_figure():
     import inspect
 
     drawn = [n for n in figures.__all__ if n not in ("save", "COLUMN_WIDTHS")]
-    assert len(drawn) == 10
+    assert len(drawn) == 12
     for name in drawn:
         sig = inspect.signature(getattr(figures, name))
         assert {"ax", "fig"} & set(sig.parameters), name

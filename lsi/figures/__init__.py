@@ -23,10 +23,11 @@ Artists carry a ``gid`` naming their role (``"data"``, ``"curve:<model>"``,
 
 One module per family of figures: :mod:`~lsi.figures.fits` (fit, comparison),
 :mod:`~lsi.figures.doubling`, :mod:`~lsi.figures.forecasts` (forecast, backtest),
-:mod:`~lsi.figures.failures` (the assumption report), :mod:`~lsi.figures.loop`
-(loop diagnostics, Amdahl speed-up), :mod:`~lsi.figures.sweeps` (phase diagram,
-sensitivity) and :mod:`~lsi.figures.export` (saving).  What they share lives in
-:mod:`~lsi.figures.style`, :mod:`~lsi.figures.axes`, :mod:`~lsi.figures.marks`,
+:mod:`~lsi.figures.failures` (the assumption report), :mod:`~lsi.figures.confusion`
+(how often each model wins when another is true), :mod:`~lsi.figures.specifications` (the
+specification curve), :mod:`~lsi.figures.loop` (loop diagnostics, Amdahl speed-up),
+:mod:`~lsi.figures.sweeps` (phase diagram, sensitivity) and :mod:`~lsi.figures.export`
+(saving).  What they share lives in :mod:`~lsi.figures.style`, :mod:`~lsi.figures.axes`, :mod:`~lsi.figures.marks`,
 :mod:`~lsi.figures.legend`, :mod:`~lsi.figures.labels` and :mod:`~lsi.figures.inputs`.
 The full set for a fitted series is written by :func:`lsi.paper_figures.save_all`.
 """
@@ -35,7 +36,7 @@ from __future__ import annotations
 
 from . import style
 from .axes import DAYS as DAYS
-from .distinguishability import distinguishability as distinguishability
+from .confusion import distinguishability as distinguishability
 from .doubling import doubling_times
 from .export import save
 from .failures import assumptions
@@ -46,7 +47,7 @@ from .labels import OUTPUT_LABELS as OUTPUT_LABELS
 from .labels import PARAMETER_LABELS as PARAMETER_LABELS
 from .labels import PARAMETER_SHORT as PARAMETER_SHORT
 from .loop import amdahl_speedup, loop_diagnostics
-from .robustness import robustness as robustness
+from .specifications import robustness as robustness
 from .sweeps import phase, sensitivity
 
 __all__ = [
@@ -60,6 +61,8 @@ __all__ = [
     "assumptions",
     "sensitivity",
     "backtest",
+    "distinguishability",
+    "robustness",
     "save",
     "COLUMN_WIDTHS",
 ]
