@@ -423,7 +423,10 @@ def _settle(prob: Problem, lay: Layout, model: GrowthModel, u, rss, r, maxfev):
             restarted = True
             u2, fvec2, _msg, ier2 = _minpack(prob.residuals, prob.jacobian, u, maxfev)
             rss2 = float(np.sum(fvec2**2))
-            if ier2 in (1, 2, 3, 4) and rss2 < rss * (1 - 1e-10):
+            th2 = prob.theta_of(u2)[free]
+            # a restart that only runs a parameter off to infinity along a valley is not taken
+            sane = bool(np.all(np.isfinite(th2)) and np.all(np.abs(th2) < 1e100))
+            if ier2 in (1, 2, 3, 4) and sane and rss2 < rss * (1 - 1e-10):
                 u, rss, r = u2, rss2, fvec2
                 continue
         hold = hold.copy()

@@ -197,10 +197,12 @@ class FitResult:
         if ev is None:
             return None
         tau_s, grad = ev
-        if not np.isfinite(tau_s) or tau_s <= 0:
-            return Interval(None, None, None, self.level)
+        with np.errstate(over="ignore"):
+            tau2 = np.float64(tau_s) ** 2
+        if not np.isfinite(tau_s) or tau_s <= 0 or not np.isfinite(tau2):
+            return Interval(None, None, None, self.level)  # none, or beyond any float date
         rate = 1.0 / tau_s
-        se = self._se(-grad / tau_s**2)
+        se = self._se(-grad / tau2)
         return inverse(rate, se, self.q, self.level, numerator=1.0, offset=self.t0)
 
     def inflection_time(self) -> Interval | None:
@@ -228,12 +230,14 @@ class FitResult:
         except NotImplementedError:
             return Interval(None, None, None, self.level)
         dt = self.t0 + tau - t_last
-        if not np.isfinite(dt):
+        with np.errstate(over="ignore"):
+            dt2 = np.float64(dt) ** 2
+        if not np.isfinite(dt) or not np.isfinite(dt2):
             return Interval(None, None, None, self.level)
         if dt <= 0:
             return Interval(self.t0 + tau, None, None, self.level)
         rate = 1.0 / dt
-        se = self._se(-grad / dt**2)
+        se = self._se(-grad / dt2)
         return inverse(rate, se, self.q, self.level, numerator=1.0, offset=t_last)
 
     # ---------------------------------------------------------- rendering
