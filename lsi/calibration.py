@@ -76,7 +76,7 @@ after it.
   as its warm-started refits do.  The noise and the Akaike mixture are made as the default
   band makes them (:class:`lsi.forecast.Predictive`).  Half a second on METR; on every
   shipped history its past coverage is within 0.04 of the backtest's, and its
-  :math:`\hat\kappa` within 6% (``benchmarks/bench_calibration.py``).
+  :math:`\hat\kappa` within about 10% (``benchmarks/bench_calibration.py``).
 
 A singularity inside the horizon makes the band unbounded above from the date on which more
 than ``(1 - level)/2`` of its predictive mass has passed it, and only from then: the lower
