@@ -74,7 +74,7 @@ after it.
   is) and carried to the forecast to first order, the singularity date included, instead of
   refitting resampled data; a model whose parameters are not identifiable keeps its optimum,
   as its warm-started refits do.  The noise and the Akaike mixture are made as the default
-  band makes them (:class:`lsi.forecast.Predictive`).  Half a second on METR; on every
+  band makes them (:class:`lsi.forecast.Predictive`).  About a second on METR; on every
   shipped history its past coverage is within 0.04 of the backtest's, and its
   :math:`\hat\kappa` within about 10% (``benchmarks/bench_calibration.py``).
 
