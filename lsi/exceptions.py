@@ -15,6 +15,8 @@ __all__ = [
     "UnknownParameterError",
     "ParameterValueError",
     "OptionalDependencyError",
+    "InputError",
+    "OutputError",
     "LsiWarning",
     "SeriesWarning",
     "BoundWarning",
@@ -55,6 +57,30 @@ class ParameterValueError(LsiError, ValueError):
 
 class OptionalDependencyError(LsiError, ImportError):
     """An optional dependency is needed for this feature."""
+
+
+class _FileError(LsiError, OSError):
+    """An operating-system error on a file, restated as one line naming the path and the fix.
+
+    It keeps the original ``errno`` and ``filename`` (the user's path, never a temporary one);
+    its text is the one line alone.
+    """
+
+    def __init__(self, message: str, *, errno: int | None = None, filename: str | None = None):
+        super().__init__(message)
+        self.errno = errno
+        self.filename = filename
+
+    def __str__(self) -> str:  # OSError would prefix "[Errno n]" and append the file name
+        return str(self.args[0]) if self.args else ""
+
+
+class InputError(_FileError):
+    """A file or folder given as input cannot be read (missing, a folder, no permission)."""
+
+
+class OutputError(_FileError):
+    """An output cannot be written (no permission, no space, read-only, a file in the way)."""
 
 
 class LsiWarning(UserWarning):
