@@ -22,14 +22,36 @@ from .exceptions import UnknownModelError
 from .intervals import Interval, inverse, quantile, wald
 from .models.base import LN2, GrowthModel
 from .observation import Noise
-from .series import Series
+from .series import Series, decimal_year
 
 if TYPE_CHECKING:  # pragma: no cover
     import lmfit
+    import pandas as pd
 
     from .bootstrap import Bootstrap
 
 __all__ = ["FitResult", "FitCollection"]
+
+
+def _years(t: Any) -> np.ndarray:
+    """Times as decimal years in the shape they came in: decimal years as they are; ISO strings,
+    ``datetime``/``date``, pandas timestamps and ``DatetimeIndex``, ``numpy.datetime64`` through
+    :func:`lsi.series.decimal_year`, as :class:`~lsi.series.Series` reads them."""
+    if isinstance(t, float | int | np.floating | np.integer) or (isinstance(t, np.ndarray) and t.dtype.kind in "fiu"):
+        return np.asarray(t, dtype=float)  # decimal years already: the fitter's own calls
+    shape = np.shape(t)
+    if len(shape) > 1:
+        t = np.asarray(t).ravel()  # the date parser takes one dimension
+    return decimal_year(t).reshape(shape)
+
+
+def _one_year(t: Any, what: str) -> float:
+    """One time (a decimal year or a date) as a decimal year."""
+    years = _years(t)
+    if years.size != 1:
+        raise ValueError(f"{what} takes one time; got {years.size} ({t!r:.60}); call it once per time")
+    return float(years.reshape(-1)[0])
+
 
 #: default of FitResult's array fields, which come after defaulted ones; the fitter always
 #: fills them, so they are typed as arrays (the default stays None)
@@ -51,6 +73,8 @@ class FitResult:
         Residual sum of squares in the noise model's space (chi-square when the
         series carries per-point uncertainties).
     loglik, aicc, bic : float
+        Also under statsmodels' names: ``llf``, ``aicc``, ``bic``, with ``aic``, ``nobs``,
+        ``df_model`` and ``df_resid`` beside them.
     weight : float
         Akaike weight within the collection (set by :class:`FitCollection`).
     n, n_params : int
@@ -124,6 +148,78 @@ class FitResult:
     def dof(self) -> int:
         return self.n - len(self.free)
 
+    # ---------------------------------------------------------- statsmodels' names
+    @property
+    def nobs(self) -> int:
+        """Number of observations (``n``)."""
+        return self.n
+
+    @property
+    def llf(self) -> float:
+        """Log-likelihood at the optimum (``loglik``), of the data in data units."""
+        return self.loglik
+
+    @property
+    def df_model(self) -> int:
+        """Number of free curve parameters (the noise scale and the extra scatter are not counted,
+        as statsmodels does not count the scale)."""
+        return len(self.free)
+
+    @property
+    def df_resid(self) -> int:
+        """Residual degrees of freedom: ``nobs - df_model``."""
+        return self.dof
+
+    @property
+    def aic(self) -> float:
+        """Akaike information criterion, ``-2 llf + 2 k``, with the same ``k`` as ``aicc`` and ``bic``
+        (``n_params``, plus a searched parameter's charge)."""
+        return -2.0 * self.loglik + 2.0 * (self.n_params + self.model.extra_penalty)
+
+    def conf_int(self, level: float | None = None, *, alpha: float | None = None) -> pd.DataFrame:
+        """Wald intervals of the parameters, as statsmodels' ``conf_int``.
+
+        Parameters
+        ----------
+        level : float, optional
+            Coverage of the intervals (default: the fit's ``level``, 0.95 unless asked otherwise).
+        alpha : float, optional
+            statsmodels' spelling: ``level = 1 - alpha``.  Give one of the two.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index: the parameter names; columns ``lower`` and ``upper``: ``value -+ q stderr``
+            with ``q`` the Student t quantile on ``df_resid`` degrees of freedom (normal when
+            the noise scale is known).  NaN where there is no standard error: a fixed
+            parameter, a fit that is not identifiable, a searched parameter (a break date:
+            see :mod:`lsi.profile`).
+
+        Examples
+        --------
+        >>> import lsi
+        >>> s = lsi.Series([2020, 2021, 2022, 2023, 2024], [1.0, 2.1, 3.9, 8.2, 15.8])
+        >>> r = lsi.fit(s, "exponential")["exponential"]
+        >>> list(r.conf_int(0.9).columns)
+        ['lower', 'upper']
+        """
+        import pandas as pd
+
+        level = _level(level, alpha, self.level)
+        q = quantile(level, None if self.sigma_known else self.dof)
+        rows = {}
+        for name, p in self.params.items():
+            se = p.stderr if p.vary and p.stderr is not None else math.nan
+            rows[name] = (p.value - q * se, p.value + q * se)
+        return pd.DataFrame.from_dict(rows, orient="index", columns=["lower", "upper"], dtype=float)
+
+    def fit_report(self, level: float | None = None, min_correl: float = 0.1) -> str:
+        """The fit as lmfit's ``fit_report`` lays it out: statistics, parameters with standard
+        errors and intervals at ``level``, correlations of size ``min_correl`` or more."""
+        from .display import fit_report_text
+
+        return fit_report_text(self, _level(level, None, self.level), min_correl)
+
     @property
     def q(self) -> float:
         """Critical value for the result's level (Student t when the noise scale is estimated)."""
@@ -131,15 +227,20 @@ class FitResult:
 
     # ---------------------------------------------------------- predictions
     def _tau(self, t: Any) -> np.ndarray:
-        return np.asarray(t, dtype=float) - self.t0
+        return _years(t) - self.t0
 
     def capability(self, t: Any) -> np.ndarray:
-        """Fitted capability C(t) (the odds, for logit noise)."""
+        """Fitted capability C(t) (the odds, for logit noise) at times ``t``: decimal years or
+        dates (ISO strings, ``datetime``, ``numpy.datetime64``, pandas timestamps)."""
         return np.exp(self.model.lnC_theta(self._tau(t), self.theta))
 
     def predict(self, t: Any) -> np.ndarray:
-        """Fitted value at times t, in data units."""
-        t = np.asarray(t, dtype=float)
+        """Fitted value at times ``t``, in data units, in the shape of ``t``.
+
+        ``t`` holds decimal years or dates (ISO strings, ``datetime``/``date``,
+        ``numpy.datetime64``, pandas timestamps or a ``DatetimeIndex``), read as
+        :class:`~lsi.series.Series` reads them.
+        """
         if self.noise.uses_log_capability:
             return self.noise.to_data(self.model.lnC_theta(self._tau(t), self.theta))
         return self.model.C_theta(self._tau(t), self.theta)
@@ -167,21 +268,21 @@ class FitResult:
         v = float(g @ self.covar @ g)
         return math.sqrt(v) if v >= 0 else math.nan
 
-    def growth_rate(self, t: float | None = None) -> Interval:
-        """d ln C/dt at t (default: the last observation), with a Wald interval."""
-        t = self.series.t[-1] if t is None else float(t)
+    def growth_rate(self, t: Any = None) -> Interval:
+        """d ln C/dt at t (a decimal year or a date; default: the last observation), with a Wald interval."""
+        t = self.series.t[-1] if t is None else _one_year(t, "growth_rate")
         tau = np.asarray(t - self.t0)
         r = float(self.model.rate_theta(tau, self.theta))
         se = self._se(self.model.rate_grad_theta(tau, self.theta).reshape(-1))
         return wald(r, se, self.q, self.level)
 
-    def doubling_time(self, t: float | None = None) -> Interval:
-        """Doubling time of C in years at t (default: the last observation).
+    def doubling_time(self, t: Any = None) -> Interval:
+        """Doubling time of C in years at t (a decimal year or a date; default: the last observation).
 
         The interval is the inverse of the growth rate's interval; an upper bound
         of None means unbounded (the rate's interval reaches zero).
         """
-        t = self.series.t[-1] if t is None else float(t)
+        t = self.series.t[-1] if t is None else _one_year(t, "doubling_time")
         tau = np.asarray(t - self.t0)
         r = float(self.model.rate_theta(tau, self.theta))
         se = self._se(self.model.rate_grad_theta(tau, self.theta).reshape(-1))
@@ -277,9 +378,27 @@ class FitResult:
         return fit_result_text(self)
 
     def __repr__(self) -> str:
-        vals = ", ".join(f"{k}={v:.4g}" for k, v in zip(self.model.param_names, self.theta, strict=True))
-        flag = "" if self.converged else ", NOT CONVERGED"
-        return f"<FitResult {self.name}: {vals}; AICc={self.aicc:.2f}{flag}>"
+        status = "converged" if self.converged else "NOT CONVERGED"
+        return f"<FitResult {self.name} on {self.series.name!r}: n={self.n}, {status}, AICc={self.aicc:.2f}>"
+
+    def _repr_html_(self) -> str:
+        from .display import fit_result_html
+
+        return fit_result_html(self)
+
+
+def _level(level: float | None, alpha: float | None, default: float) -> float:
+    """The coverage asked for as ``level`` or as statsmodels' ``alpha`` (one of them), checked."""
+    if level is not None and alpha is not None:
+        raise ValueError(f"give level ({level}) or alpha ({alpha}), not both; level = 1 - alpha")
+    value = default if level is None and alpha is None else (1.0 - alpha if alpha is not None else level)
+    try:
+        value = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"level must be a number in (0, 1); got {value!r}") from None
+    if not 0.0 < value < 1.0:
+        raise ValueError(f"level must be in (0, 1) (0.95 for 95% intervals); got {value!r}")
+    return value
 
 
 def _num(x: Any) -> float | None:
@@ -346,11 +465,63 @@ class FitCollection(Mapping[str, FitResult]):
         """The result with the largest Akaike weight."""
         return max(self._results.values(), key=lambda r: (r.weight, -r.aicc))
 
-    def table(self):
-        """A pandas DataFrame: one row per model, sorted by AICc."""
+    @property
+    def nobs(self) -> int:
+        """Number of observations every model was fitted to."""
+        return len(self._series)
+
+    def table(self) -> pd.DataFrame:
+        """A pandas DataFrame: one row per model, sorted by AICc.
+
+        The comparison (``converged``, ``k``, ``aicc``, ``delta_aicc``, ``weight``,
+        ``doubling_days`` with its interval, ``singularity``, ...), then each model's
+        parameters in columns qualified by the model (``exponential.g``,
+        ``exponential.g_stderr``): models that share a parameter name (``g``) do not share a
+        column.  :meth:`params_table` has the parameters one row each.
+        """
+        import pandas as pd
+
         from .summary import fits_table
 
-        return fits_table(self)
+        df = fits_table(self)
+        # the comparison names each parameter by itself, so two models' g would fall in one
+        # column: those columns are replaced by ones qualified by the model
+        names = {p for r in self._results.values() for p in r.model.param_names}
+        shared = [c for c in df.columns if c in names or (c.endswith("_stderr") and c[: -len("_stderr")] in names)]
+        qualified: dict[str, dict[str, float | None]] = {}
+        for r in self._results.values():
+            for k, p in r.params.items():
+                qualified.setdefault(f"{r.name}.{k}", {})[r.name] = p.value
+                qualified.setdefault(f"{r.name}.{k}_stderr", {})[r.name] = p.stderr
+        extra = pd.DataFrame(qualified, index=df.index, dtype=float)
+        return pd.concat([df.drop(columns=shared), extra], axis=1)
+
+    def params_table(self, level: float | None = None, *, alpha: float | None = None) -> pd.DataFrame:
+        """Every model's parameters, one row each (long format): columns ``model``, ``param``,
+        ``value``, ``stderr``, ``lower``, ``upper`` (Wald intervals at ``level``, as
+        :meth:`FitResult.conf_int`) and ``vary``; models in the collection's order."""
+        import pandas as pd
+
+        rows = []
+        for r in self._results.values():
+            ci = r.conf_int(level, alpha=alpha)
+            for k, p in r.params.items():
+                se = p.stderr if p.vary and p.stderr is not None else math.nan
+                rows.append((r.name, k, p.value, se, ci.loc[k, "lower"], ci.loc[k, "upper"], bool(p.vary)))
+        cols = ["model", "param", "value", "stderr", "lower", "upper", "vary"]
+        return pd.DataFrame(rows, columns=cols).astype({c: float for c in cols[2:6]})
+
+    def conf_int(self, level: float | None = None, *, alpha: float | None = None) -> pd.DataFrame:
+        """Wald intervals of every model's parameters: a DataFrame indexed by (model, param) with
+        columns ``lower`` and ``upper`` (see :meth:`FitResult.conf_int`)."""
+        return self.params_table(level, alpha=alpha).set_index(["model", "param"])[["lower", "upper"]]
+
+    def fit_report(self, level: float | None = None, min_correl: float = 0.1) -> str:
+        """Each model's :meth:`FitResult.fit_report`, in order of AICc, each headed by its weight."""
+        members = sorted(self._results.values(), key=lambda r: (not r.converged, r.aicc))
+        return "\n\n".join(
+            f"=== {r.name} (Akaike weight {r.weight:.3f}) ===\n{r.fit_report(level, min_correl)}" for r in members
+        )
 
     def summary(self) -> str:
         """A text table of the comparison."""
@@ -420,4 +591,10 @@ class FitCollection(Mapping[str, FitResult]):
         }
 
     def __repr__(self) -> str:
-        return f"<FitCollection of {len(self)} models on {self.series!r}>"
+        best = f"; best {self.best.name} (weight {self.best.weight:.2f})" if self._results else ""
+        return f"<FitCollection on {self.series.name!r}: n={self.nobs}, {len(self)} models{best}>"
+
+    def _repr_html_(self) -> str:
+        from .display import fit_collection_html
+
+        return fit_collection_html(self)
