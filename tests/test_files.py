@@ -348,3 +348,88 @@ def test_an_interrupt_during_the_moves_waits_until_the_set_is_complete(tmp_path,
     after = snapshot(out)
     assert after["report.md"] == b"report 2" and after["tables/models.csv"] == b"csv 2"
     assert no_temporaries(tmp_path)
+
+
+# --- netCDF on any install ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sweeps():
+    import lsi
+
+    grid = lsi.sweep(until=10, g0=np.linspace(0.1, 1, 3), p=np.array([0.5, 1.0]), multiples=[2.0], progress=False)
+    sampled = lsi.sweep(until=10, samples={"g0": np.array([0.2, 0.4, 0.8])}, progress=False)
+    return {"grid": grid, "sampled": sampled}
+
+
+@pytest.mark.parametrize("which", ["grid", "sampled"])
+@pytest.mark.parametrize("engine", ["scipy", "netcdf4"])
+def test_a_sweep_round_trips_identically_through_netcdf(tmp_path, sweeps, which, engine):
+    from lsi.quadrature.output import read_netcdf, write_netcdf
+
+    ds = sweeps[which]
+    legends = list(ds.attrs["first_failure_legend"])
+    path = write_netcdf(ds, tmp_path / "sweep.nc", engine=engine)
+    back = read_netcdf(path)
+    assert back.identical(ds)
+    assert {k: v.dtype for k, v in back.variables.items()} == {k: v.dtype for k, v in ds.variables.items()}
+    assert back.attrs["first_failure_legend"] == legends and ds.attrs["first_failure_legend"] == legends
+    assert os.listdir(tmp_path) == ["sweep.nc"]
+
+
+def test_a_plain_install_writes_netcdf3_with_scipy(tmp_path, sweeps, monkeypatch):
+    import importlib.util
+
+    from lsi.quadrature import output
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name in ("netCDF4", "h5netcdf") else real(name, *a)
+    )
+    assert output.netcdf_engine() == "scipy"
+    path = output.write_netcdf(sweeps["sampled"], tmp_path / "sweep.nc")
+    assert path.read_bytes()[:3] == b"CDF"  # netCDF3, not HDF5
+    assert output.read_netcdf(path).identical(sweeps["sampled"])
+
+
+def test_a_lazy_sweep_is_written_whole(tmp_path):
+    import lsi
+    from lsi.quadrature.output import read_netcdf, write_netcdf
+
+    pytest.importorskip("dask")
+    lazy = lsi.sweep(until=10, g0=np.linspace(0.1, 1, 6), chunks=2, engine="numpy")
+    write_netcdf(lazy, tmp_path / "lazy.nc", engine="scipy")
+    assert read_netcdf(tmp_path / "lazy.nc").identical(lazy.compute())
+
+
+def test_an_interrupted_netcdf_write_keeps_the_previous_file(tmp_path, sweeps, monkeypatch):
+    import xarray as xr
+
+    from lsi.quadrature.output import write_netcdf
+
+    target = tmp_path / "sweep.nc"
+    write_netcdf(sweeps["grid"], target, engine="scipy")
+    before = target.read_bytes()
+
+    def half_then_interrupt(self, path, **kwargs):
+        Path(path).write_bytes(b"CDF\x01 truncated")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", half_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        write_netcdf(sweeps["grid"], target, engine="scipy")
+    assert target.read_bytes() == before and os.listdir(tmp_path) == ["sweep.nc"]
+
+
+def test_netcdf_errors_are_one_line(tmp_path, sweeps):
+    from lsi.exceptions import ParameterValueError
+    from lsi.quadrature.output import read_netcdf, write_netcdf
+
+    with pytest.raises(OutputError) as info:
+        write_netcdf(sweeps["grid"], tmp_path / "missing" / "sweep.nc")
+    one_line(info.value, tmp_path / "missing" / "sweep.nc")
+    with pytest.raises(InputError) as info2:
+        read_netcdf(tmp_path / "none.nc")
+    one_line(info2.value, tmp_path / "none.nc")
+    with pytest.raises(ParameterValueError, match="choose one of netcdf4, h5netcdf, scipy"):
+        write_netcdf(sweeps["grid"], tmp_path / "x.nc", engine="zarr")  # type: ignore[arg-type]
