@@ -222,6 +222,12 @@ class Series:
         unc = " with sigma" if self.sigma is not None else (" with intervals" if self.lower is not None else "")
         return f"<lsi.Series {self.name!r}: {len(self)} points, {span}{unc}>"
 
+    def _repr_html_(self) -> str:
+        """The series in a notebook: what it measures, then its first and last points."""
+        from .display import series_html
+
+        return series_html(self)
+
     @property
     def has_uncertainty(self) -> bool:
         return self.sigma is not None or self.lower is not None

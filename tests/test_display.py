@@ -181,3 +181,11 @@ def test_display_imports_only_the_standard_library():
 )
 def test_numbers_and_missing_values(x, text):
     assert display._g(x) == text
+
+
+def test_a_series_renders_itself_in_a_notebook():
+    s = lsi.Series(["2023-02-24", "2024-07-02"], [1.0, 2.0], name=HOSTILE)
+    markup = s._repr_html_()
+    assert markup == display.series_html(s)
+    text = well_formed(markup)
+    assert HOSTILE in text and "2023-02-24" in text and "2024-07-02" in text
