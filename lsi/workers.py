@@ -140,7 +140,10 @@ def run(
 
     The calling process works too (the first block), so ``processes = 1`` starts no worker.
     ``progress(i)`` is called in the calling process with the index of each item as it is
-    done, wherever it was computed.
+    done, wherever it was computed, exactly once per item (a dead worker's block included):
+    a bar fed by it reaches ``len(items)`` whatever the number of processes.  Each worker
+    writes one byte on a pipe per finished item; the caller reads them between its own items
+    and then as they come, and reports each as it arrives.
     """
     n = len(items)
     done = progress or (lambda i: None)

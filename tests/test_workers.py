@@ -3,6 +3,7 @@ a dead worker's block redone, scripts without a main guard, and reproducible boo
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from lsi import workers
+from lsi import progress, workers
 
 
 def square_plus(shared: int, item: int) -> int:
@@ -34,6 +35,45 @@ def test_results_match_one_process_and_progress_sees_each_item_once():
     out = workers.run(square_plus, 5, items, processes=2, progress=seen.append)
     assert out == [i * i + 5 for i in items]
     assert sorted(seen) == items
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_bar_fed_by_two_processes_reaches_the_number_of_items():
+    out = _Tty()
+    items = list(range(40))
+    with progress.Progress(len(items), "work", stream=out, min_interval=0.0) as bar:
+        workers.run(square_plus, 0, items, processes=2, progress=lambda i: bar.update())
+        assert bar.bar.n == 40  # the worker's half was counted, not only the caller's
+    assert bar.done == 40 and "40/40" in out.getvalue()
+
+
+def test_the_bootstrap_bar_counts_every_replicate_with_two_workers(monkeypatch):
+    import lsi
+
+    from .conftest import simulate
+
+    updates: list[int] = []
+    shown: list[int] = []
+
+    class Recording(progress.Progress):
+        def update(self, n: int = 1) -> None:
+            updates.append(n)
+            super().update(n)
+
+        def close(self) -> None:
+            shown.append(self.bar.n)
+            super().close()
+
+    monkeypatch.setattr(progress, "Progress", Recording)
+    fits = lsi.fit(simulate("exponential", {"C0": 1.0, "g": 0.7}), ["exponential"], warn=False)
+    boot = fits.bootstrap(100, processes=2, progress=True)  # 4 chunks of 25: two are the worker's
+    assert boot.n == 100
+    assert sum(updates) == 100 and len(updates) == 4
+    assert shown == [100]
 
 
 def test_blocks_are_contiguous_and_fixed_by_the_process_count():
