@@ -105,6 +105,7 @@ LAYERS = {
     "lsi.exceptions": 0,
     "lsi._version": 0,
     "lsi.progress": 0,
+    "lsi.files": 0,
     "lsi.display": 0,
     "lsi.loopmath": 1,
     "lsi.intervals": 1,
