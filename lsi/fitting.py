@@ -9,7 +9,9 @@ BIC.  With per-point uncertainties an extra scatter is estimated by profile like
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
+import numbers
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -22,6 +24,7 @@ from .exceptions import (
     IdentifiabilityWarning,
     ParameterValueError,
     SeriesError,
+    SeriesWarning,
     UnknownParameterError,
 )
 from .models import ALL_MODELS
@@ -29,26 +32,194 @@ from .models import get as get_model
 from .models.base import GrowthModel
 from .observation import Noise, default_noise, get_noise
 from .results import FitCollection, FitResult
-from .series import Series
+from .series import Series, to_decimal_years
 
 __all__ = ["fit"]
 
 
+def _say_default_noise(series: Series, chosen: Noise) -> None:
+    """Warn when the default noise model is not the usual log noise because of the data."""
+    if (series.meta or {}).get("noise") or np.all(series.y > 0):
+        return
+    bad = np.flatnonzero(series.y <= 0)
+    i = int(bad[0])
+    warnings.warn(
+        f"noise: {chosen.name} (chosen because {bad.size} of {len(series)} values are <= 0, e.g. "
+        f"{series.y[i]:g} at {series.t[i]:.3f}, and log noise needs positive values); pass "
+        f"noise={chosen.name!r} to choose it and silence this, or noise='logit' for scores in (0, 1)",
+        SeriesWarning,
+        stacklevel=3,
+    )
+
+
+_MODELS_HINT = "give a model name ('exponential'), a list of names, or 'all'"
+
+
 def _resolve_models(models: str | GrowthModel | Sequence[str | GrowthModel]) -> list[GrowthModel]:
-    if isinstance(models, str | GrowthModel):
-        models = [models]
+    if isinstance(models, str | GrowthModel) or _is_model_class(models):
+        models = [models]  # type: ignore[list-item]
+    elif isinstance(models, Mapping) or not isinstance(models, Sequence | set | frozenset):
+        extra = " (parameter settings go in params=)" if isinstance(models, Mapping) else ""
+        raise ParameterValueError(
+            f"models = {models!r:.60} ({type(models).__name__}) is not a model; {_MODELS_HINT}{extra}"
+        )
     out: list[GrowthModel] = []
-    for m in models:
+    for i, m in enumerate(models):
         if isinstance(m, str) and m.strip().lower() == "all":
             out.extend(get_model(n) for n in ALL_MODELS)
-        else:
+        elif _is_model_class(m):
+            out.append(m())  # type: ignore[operator]
+        elif isinstance(m, str | GrowthModel):
             out.append(get_model(m))
+        else:
+            raise ParameterValueError(f"models[{i}] = {m!r:.60} ({type(m).__name__}) is not a model; {_MODELS_HINT}")
     seen: dict[str, GrowthModel] = {}
     for m in out:
         seen.setdefault(m.name, m)
     if not seen:
         raise ParameterValueError("models is empty; name at least one model, or 'all'")
     return list(seen.values())
+
+
+def _is_model_class(m: Any) -> bool:
+    return isinstance(m, type) and issubclass(m, GrowthModel)
+
+
+def _is_number(x: Any) -> bool:
+    """A real number that is not a boolean (True is not a level, a start or a bound)."""
+    return isinstance(x, numbers.Real) and not isinstance(x, bool | np.bool_)
+
+
+def _check_level(level: Any) -> float:
+    if not _is_number(level) or not 0 < float(level) < 1:
+        raise ParameterValueError(f"level = {level!r} must be a number in (0, 1), e.g. 0.95")
+    return float(level)
+
+
+def _check_t0(t0: Any, series: Series) -> float:
+    """The time origin as a decimal year: a finite number or one date."""
+    if t0 is None:
+        return float(series.t[0])
+    if _is_number(t0):
+        value = float(t0)
+    elif isinstance(t0, str | _dt.date | np.datetime64) or type(t0).__name__ == "Timestamp":
+        try:
+            value = float(to_decimal_years(t0)[0])
+        except SeriesError as exc:
+            raise ParameterValueError(f"t0 = {t0!r} is not a time: {exc}") from None
+    else:
+        raise ParameterValueError(
+            f"t0 = {t0!r:.60} ({type(t0).__name__}) is not one time; "
+            "give a decimal year (2020.0) or a date ('2020-01-01')"
+        )
+    if not math.isfinite(value):
+        raise ParameterValueError(f"t0 = {t0!r} must be a finite decimal year, e.g. the first observation's")
+    return value
+
+
+def _check_max_nfev(max_nfev: Any) -> int | None:
+    if max_nfev is None:
+        return None
+    whole = not isinstance(max_nfev, bool | np.bool_) and isinstance(max_nfev, numbers.Integral)
+    if not whole or max_nfev < 1:
+        raise ParameterValueError(
+            f"max_nfev = {max_nfev!r} must be a whole number of evaluations >= 1, or None for the default"
+        )
+    return int(max_nfev)
+
+
+def _check_flag(name: str, value: Any, none: bool = False) -> None:
+    if isinstance(value, bool | np.bool_) or (none and value is None):
+        return
+    allowed = "True, False or None" if none else "True or False"
+    raise ParameterValueError(f"{name} = {value!r:.60} must be {allowed}")
+
+
+_SETTINGS = ("value", "vary", "min", "max")
+
+
+def _check_setting(model: GrowthModel, name: str, setting: Any) -> None:
+    """One parameter's settings as the user gave them: numbers where numbers go, bounds in order,
+    no lmfit ``expr`` ties (which the fitter cannot honour: it would freeze them at their start)."""
+    import lmfit
+
+    where = f"params[{model.name!r}][{name!r}]"
+    if isinstance(setting, lmfit.Parameter):
+        if setting.expr:
+            raise ParameterValueError(
+                f"{where} is tied by the lmfit expression {setting.expr!r}, which lsi does not honour; "
+                "fix it to a number or let it vary (ties between parameters are not supported)"
+            )
+        setting = {"value": setting.value, "vary": setting.vary, "min": setting.min, "max": setting.max}
+    elif not isinstance(setting, Mapping):
+        if not _is_number(setting) or not math.isfinite(float(setting)):
+            raise ParameterValueError(
+                f"{where} = {setting!r:.60} must be a finite number (which fixes it) or a dict of "
+                "value, vary, min and max"
+            )
+        return
+    if "expr" in setting:
+        raise ParameterValueError(
+            f"{where} has an lmfit expr tie {setting['expr']!r}, which lsi does not honour; "
+            "fix it to a number or let it vary (ties between parameters are not supported)"
+        )
+    for key in ("value", "min", "max"):
+        v = setting.get(key)
+        if v is None or key not in setting:
+            continue
+        if not _is_number(v) or math.isnan(float(v)):
+            raise ParameterValueError(f"{where}[{key!r}] = {v!r:.60} must be a number (or leave {key} out)")
+        if key == "value" and not math.isfinite(float(v)):
+            raise ParameterValueError(f"{where}['value'] = {v!r} must be finite (or leave value out)")
+    if "vary" in setting and not isinstance(setting["vary"], bool | np.bool_):
+        raise ParameterValueError(f"{where}['vary'] = {setting['vary']!r:.60} must be True or False")
+    spec = model.spec(name)
+    lo_user, hi_user = setting.get("min"), setting.get("max")
+    lo = spec.min if lo_user is None else max(spec.min, float(lo_user))
+    hi = spec.max if hi_user is None else min(spec.max, float(hi_user))
+    if lo_user is not None and hi_user is not None and float(lo_user) >= float(hi_user):
+        raise ParameterValueError(
+            f"{where} has min = {lo_user!r} >= max = {hi_user!r}; give min below max (to fix the parameter, "
+            "give a number instead)"
+        )
+    vary = bool(setting.get("vary", spec.vary))
+    if lo >= hi and vary:
+        raise ParameterValueError(
+            f"{where}: min = {lo_user!r}, max = {hi_user!r} leave no room inside {name}'s own range "
+            f"({spec.min}, {spec.max}); give bounds that overlap it"
+        )
+    v = setting.get("value")
+    if not vary and v is not None and not (lo <= float(v) <= hi) and (lo_user is not None or hi_user is not None):
+        raise ParameterValueError(f"{where}: the fixed value {v!r} lies outside min {lo_user!r}, max {hi_user!r}")
+
+
+def _check_params(params: Any, model_list: Sequence[GrowthModel]) -> None:
+    """Every parameter setting well-formed before any model is fitted (one line per fault)."""
+    import lmfit
+
+    if params is None:
+        return
+    if not isinstance(params, Mapping):
+        raise ParameterValueError("params must map model names to parameter settings, e.g. {'loop': {'p': 0.9}}")
+    by_name = {m.name: m for m in model_list}
+    for key, given in params.items():
+        if key not in by_name:
+            owners = [m.name for m in model_list if key in m.param_names]
+            hint = f"; params is keyed by model: params={{{owners[0]!r}: {{{key!r}: ...}}}}" if owners else ""
+            raise UnknownParameterError(
+                f"params names model {key!r}, which is not being fitted; "
+                f"fitted models: {', '.join(sorted(by_name))}{hint}"
+            )
+        if given is None:
+            continue
+        if not isinstance(given, Mapping | lmfit.Parameters):
+            raise ParameterValueError(
+                f"params[{key!r}] must be lmfit.Parameters or a dict of parameter name -> setting; "
+                f"got {type(given).__name__}"
+            )
+        for name, setting in given.items():
+            by_name[key].spec(name)  # an unknown name gets the model's own one-line error
+            _check_setting(by_name[key], name, setting)
 
 
 def _fit_one(
@@ -243,24 +414,31 @@ def fit(
 
     Parameters
     ----------
-    series : Series
+    series : Series or pandas.DataFrame
         The history (see :class:`lsi.Series`; :func:`lsi.datasets.load` gives shipped ones).
+        A DataFrame (or a pandas Series indexed by time) is read by
+        :meth:`lsi.Series.from_pandas` with its default columns; call that yourself to
+        choose columns or drop blank rows.
     models : "all", a model name, or a list of names
         ``"all"`` is the phenomenological models (DESIGN.md section 2); the loop
         model is fitted only when named, with its parameters other than ``C0`` and
         ``g0`` fixed unless ``params`` says otherwise.
     noise : {"additive", "log", "logit"}, optional
         The observation model (:mod:`lsi.observation`); by default the series'
-        recommended one, else ``log`` for positive data.
-    t0 : float, optional
-        Time origin (decimal year); default the first observation.  ``C0`` is the
-        capability there.
+        recommended one, else ``log`` for positive data and ``additive`` otherwise (with
+        a :class:`~lsi.exceptions.SeriesWarning` that says so; pass ``noise=`` to choose).
+    t0 : float or date, optional
+        Time origin (a decimal year or one date, e.g. ``"2020-01-01"``); default the
+        first observation.  ``C0`` is the capability there.
     params : mapping, optional
         Per model name, an ``lmfit.Parameters`` or a dict of parameter settings: a
         number fixes that parameter; a dict ``{"value", "vary", "min", "max"}``
-        sets a start, bounds or fixes it.
+        sets a start, bounds or fixes it (``min`` below ``max``).  lmfit ``expr``
+        ties are refused: the fitter cannot honour them.
     level : float
-        Confidence level of every interval on the results (default 0.95).
+        Confidence level of every interval on the results (default 0.95), in (0, 1).
+    max_nfev : int, optional
+        Most model evaluations per search (at least 1); default the fitter's own.
     extra_scatter : bool, optional
         With per-point uncertainties (``sigma`` or ``lower``/``upper``), also estimate
         by maximum likelihood an extra scatter ``s`` added in quadrature to them
@@ -274,7 +452,15 @@ def fit(
         ``models="all"``, ``"raise"`` when models are named.
     warn : bool
         Issue one warning each for models that did not converge or whose parameters
-        are not identifiable.
+        are not identifiable, and one when the default noise model is additive because
+        some values are not positive.
+
+    Raises
+    ------
+    lsi.exceptions.LsiError
+        One line naming the argument and the fix for any argument of the wrong type or
+        range (``models``, ``level``, ``t0``, ``params``, ``max_nfev``, ...);
+        :class:`~lsi.exceptions.SeriesError` for an unusable series.
 
     Returns
     -------
@@ -289,32 +475,32 @@ def fit(
     >>> round(fits["exponential"].params["g"].value, 2)
     0.7
     """
+    if type(series).__module__.startswith("pandas") and type(series).__name__ in ("DataFrame", "Series"):
+        series = Series.from_pandas(series)
     if not isinstance(series, Series):
-        raise SeriesError(f"fit needs an lsi.Series; got {type(series).__name__} (use lsi.Series(t, y))")
+        raise SeriesError(
+            f"fit needs an lsi.Series or a pandas DataFrame; got {type(series).__name__} (use lsi.Series(t, y))"
+        )
     if len(series) < 3:
         raise SeriesError(f"the series has {len(series)} points; fitting needs at least 3")
-    if not 0 < level < 1:
-        raise ParameterValueError(f"level = {level!r} must lie in (0, 1), e.g. 0.95")
-    nm = default_noise(series) if noise is None else get_noise(noise)
+    level = _check_level(level)
+    max_nfev = _check_max_nfev(max_nfev)
+    _check_flag("extra_scatter", extra_scatter, none=True)
+    _check_flag("warn", warn)
+    if noise is None:
+        nm = default_noise(series)
+        if warn:
+            _say_default_noise(series, nm)
+    else:
+        nm = get_noise(noise)
     nm.validate(series)
     if errors is None:
         errors = "skip" if isinstance(models, str) and models.strip().lower() == "all" else "raise"
     if errors not in ("raise", "skip"):
         raise ParameterValueError(f"errors = {errors!r}; choose 'raise' or 'skip'")
     model_list = _resolve_models(models)
-    if params is not None:
-        if not isinstance(params, Mapping):
-            raise ParameterValueError("params must map model names to parameter settings, e.g. {'loop': {'p': 0.9}}")
-        names_in = {m.name for m in model_list}
-        for key in params:
-            if key not in names_in:
-                raise UnknownParameterError(
-                    f"params names model {key!r}, which is not being fitted; "
-                    f"fitted models: {', '.join(sorted(names_in))}"
-                )
-    t0 = float(series.t[0]) if t0 is None else float(t0)
-    if not math.isfinite(t0):
-        raise ParameterValueError(f"t0 = {t0!r} must be a finite decimal year")
+    _check_params(params, model_list)
+    t0 = _check_t0(t0, series)
     z = nm.transform(series.y)
     sig = nm.point_sigma(series)
     results: list[FitResult] = []
@@ -331,6 +517,12 @@ def fit(
             if errors == "raise":
                 raise
             skipped[m.name] = str(exc)
+        except OverflowError:
+            far = max(float(series.t[0]) - t0, t0 - float(series.t[-1]), 0.0)
+            raise ParameterValueError(
+                f"{m.name}: the fit overflowed with t0 = {t0:g}, {far:.3g} years from the data; "
+                "choose t0 within or near the data (the default is the first observation)"
+            ) from None
     if not results:
         raise SeriesError(
             "no model could be fitted: " + "; ".join(skipped.values()) + "; add points or fit fewer-parameter models"
