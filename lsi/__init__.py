@@ -37,11 +37,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from .series import Series as Series
     from .sweeps import sample as sample
     from .sweeps import sweep as sweep
+    from .verdict import Answer as Answer
+    from .verdict import answer as answer
 
 #: public name -> (module, attribute): loaded on first use
 _EXPORTS: dict[str, tuple[str, str]] = {
     "AssumptionReport": ("assessment", "AssumptionReport"),
     "assumptions": ("assessment", "assumptions"),
+    "Answer": ("verdict", "Answer"),
+    "answer": ("verdict", "answer"),
     "FitCollection": ("results", "FitCollection"),
     "FitResult": ("results", "FitResult"),
     "Series": ("series", "Series"),
@@ -73,6 +77,7 @@ _SUBMODULES = (
     "distinguishability",
     "dependence",
     "calibration",
+    "verdict",
 )
 
 __all__ = ["__version__", *_EXPORTS, "datasets", "models"]

@@ -175,6 +175,9 @@ class AssumptionReport:
     verdict: str
     uncertainty: str
     n_boot: int
+    #: the verdict without its first, unchecked claim: what carries a 'none', singularities,
+    #: the data's own trend (:class:`lsi.verdict.Answer` puts its checked headline before it)
+    details: str = ""
     units: str = ""
     #: time origin of the fits (their parameters are relative to it)
     t0: float = 0.0
@@ -247,7 +250,7 @@ def _model_row(r, fa: dict[str, np.ndarray], noise) -> dict[str, Any]:
             rho0 = float(loopmath.returns(0.0, lp["p"][0], lp["a"][0], lp["lam"][0], lp["beta"][0], lp["gamma"][0]))
     code = int(fa["first_failure"][0])
     lvl = float(fa["failure_level"][0])
-    return {
+    row = {
         "name": r.name,
         "weight": float(r.weight),
         "converged": bool(r.converged),
@@ -263,6 +266,29 @@ def _model_row(r, fa: dict[str, np.ndarray], noise) -> dict[str, Any]:
         "r": rr,
         "rho0": rho0,
     }
+    return _in_range(row)
+
+
+#: beyond these a number means nothing: dates past the year 10,000, returns beyond 1e6
+LAST_YEAR = 10_000.0
+MAX_RETURNS = 1e6
+
+
+def _in_range(row: dict[str, Any]) -> dict[str, Any]:
+    """Numbers outside any meaningful range replaced by None, with the reason in ``out_of_range``."""
+    why = {}
+    for key in ("failure_time", "t_closure", "t_amplification", "t_efficiency", "singularity_time"):
+        v = row[key]
+        if v is not None and math.isfinite(v) and abs(v) > LAST_YEAR:
+            why[key] = f"{v:.3g}: beyond the year {LAST_YEAR:.0f}, a date with no meaning (read it as never)"
+            row[key] = math.inf if v > 0 else -math.inf
+    for key in ("rho0", "r"):
+        v = row[key]
+        if v is not None and math.isfinite(v) and abs(v) > MAX_RETURNS:
+            why[key] = f"{v:.3g}: beyond |{MAX_RETURNS:.0e}|, unbounded returns (a degenerate fit)"
+            row[key] = math.inf if v > 0 else -math.inf
+    row["out_of_range"] = why
+    return row
 
 
 def assumptions(
@@ -322,6 +348,8 @@ def assumptions(
         models.append(row)
         if r.converged:
             probs[row["first_failure"]] += r.weight
+        for key, why in row["out_of_range"].items():
+            notes.append(f"{r.name}: {key} is {why}")
         if row["tied"]:
             notes.append(
                 f"{r.name}: two assumptions fail at the same time; the first in the order closure, "
@@ -383,7 +411,7 @@ def assumptions(
     for r in fits.values():
         if not r.converged:
             notes.append(f"{r.name} did not converge ({r.message}); it carries no weight")
-    verdict = _verdict(probs, boot_probs, models, data, failure_times, th, horizon)
+    claim, details = _verdict(probs, boot_probs, models, data, failure_times, th, horizon)
     return AssumptionReport(
         series_name=s.name,
         noise=fits.noise.name,
@@ -395,7 +423,8 @@ def assumptions(
         failure_times=failure_times,
         selection=selection,
         data=data,
-        verdict=verdict,
+        verdict=f"{claim} {details}".strip(),
+        details=details,
         uncertainty=sig_note,
         n_boot=0 if bootstrap is None else bootstrap.n,
         units=s.units,
@@ -419,7 +448,10 @@ def _none_breakdown(models: list[dict[str, Any]]) -> dict[str, float]:
     return dict(sorted(w.items(), key=lambda kv: -kv[1]))
 
 
-def _verdict(probs, boot, models, data, failure_times, th, horizon) -> str:
+def _verdict(probs, boot, models, data, failure_times, th, horizon) -> tuple[str, str]:
+    """The unchecked claim (the first sentence, with its strength word) and the details."""
+    if not sum(probs.values()) > 0:
+        return "No answer: no model carries any weight on these data (none converged, or the series is degenerate).", ""
     top_w = max(probs, key=probs.get)
     parts = []
     if boot is not None:
@@ -439,6 +471,7 @@ def _verdict(probs, boot, models, data, failure_times, th, horizon) -> str:
         if top_w != "none" and ft:
             when = f", around {ft['time_q50']:.1f} (90% of replicates {ft['time_q05']:.1f}-{ft['time_q95']:.1f})"
         parts.append(f"{word}: {PHRASES[top_w]}{when} ({pw}).")
+        claims = 1
         if top_w == "none":
             parts[-1] = parts[-1].replace("before the horizon", f"before {horizon:.0f}")
             why = _none_breakdown(models)
@@ -449,6 +482,7 @@ def _verdict(probs, boot, models, data, failure_times, th, horizon) -> str:
                     + "."
                 )
     else:
+        claims = 1
         ranked = sorted(probs, key=probs.get, reverse=True)
         parts.append(
             "The data cannot tell which assumption fails first: "
@@ -464,7 +498,8 @@ def _verdict(probs, boot, models, data, failure_times, th, horizon) -> str:
             + "."
         )
     if boot is not None and not agree:
-        parts.append(f"Akaike weights and the bootstrap disagree ({top_w} vs {top_b}); read both.")
+        parts.insert(claims, f"Akaike weights and the bootstrap disagree ({top_w} vs {top_b}); read both.")
+        claims += 1
     sing = [
         m
         for m in models
@@ -487,7 +522,12 @@ def _verdict(probs, boot, models, data, failure_times, th, horizon) -> str:
     acc = data.get("acceleration")
     if acc:
         parts.append(
-            f"On the data alone, doubling times are {acc['doubling_times']} "
-            f"(growth rate of ln C changing by {acc['value']:+.2f}/yr [{acc['lower']:+.2f}, {acc['upper']:+.2f}])."
+            "On the data alone, "
+            + (
+                "the data cannot tell whether doubling times shrink or grow "
+                if acc["doubling_times"] == "cannot tell"
+                else f"doubling times are {acc['doubling_times']} "
+            )
+            + f"(growth rate of ln C changing by {acc['value']:+.2f}/yr [{acc['lower']:+.2f}, {acc['upper']:+.2f}])."
         )
-    return " ".join(parts)
+    return " ".join(parts[:claims]), " ".join(parts[claims:])

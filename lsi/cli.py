@@ -27,15 +27,27 @@ from .exceptions import LsiError, LsiWarning, ParameterValueError, SeriesError
 __all__ = ["main", "load_source"]
 
 
-def load_source(source: str, *, frontier: bool = False):
-    """A Series from a CSV path or a shipped dataset name."""
+def load_source(source: str, *, frontier: bool = False, all_rows: bool = False, quiet: bool = False):
+    """A Series from a CSV path or a shipped dataset name.
+
+    A shipped dataset whose source states how it fits its trend (``datasets.info(name)
+    ["trend_convention"]``, e.g. METR's frontier rows) is loaded that way unless ``all_rows``;
+    a note on standard error says so.
+    """
     from . import datasets
     from .series import Series
 
     if os.path.exists(source) or source.lower().endswith(".csv"):
         series = Series.from_csv(source)
     elif source in datasets.list():
-        series = datasets.load(source)
+        convention = datasets.info(source).get("trend_convention") or {}
+        options = {} if all_rows else dict(convention.get("options", {}))
+        series = datasets.load(source, **options)
+        if options and not quiet:
+            print(
+                f"lsi: note: {source}: {convention.get('description', '')} (--all-rows for every row)",
+                file=sys.stderr,
+            )
     else:
         raise SeriesError(
             f"{source!r} is neither a CSV file nor a shipped dataset; shipped: {', '.join(datasets.list())}"
@@ -54,6 +66,11 @@ def _add_source(p: argparse.ArgumentParser, *, level: float = 0.95) -> None:
     """The arguments every command on a series shares; ``level`` is the command's own default."""
     p.add_argument("source", help="CSV file or shipped dataset name")
     p.add_argument("--frontier", action="store_true", help="keep only record-setting points")
+    p.add_argument(
+        "--all-rows",
+        action="store_true",
+        help="every row of a shipped dataset (default: the rows its source fits its trend to, e.g. METR's frontier)",
+    )
     p.add_argument("--noise", default=None, help="additive, log or logit (default: the dataset's, else log)")
     p.add_argument("--models", default="all", help="'all' or a comma list of model names")
     p.add_argument("--t0", type=float, default=None, help="time origin (decimal year; default first point)")
@@ -64,7 +81,7 @@ def _add_source(p: argparse.ArgumentParser, *, level: float = 0.95) -> None:
 def _cmd_fit(args: argparse.Namespace) -> int:
     from .fitting import fit
 
-    series = load_source(args.source, frontier=args.frontier)
+    series = load_source(args.source, frontier=args.frontier, all_rows=args.all_rows)
     fits = fit(series, _models_arg(args.models), noise=args.noise, t0=args.t0, level=args.level)
     if args.json:
         print(json.dumps(fits.to_dict(), allow_nan=False))
@@ -85,7 +102,7 @@ def _cmd_figures(args: argparse.Namespace) -> int:
     from .fitting import fit
     from .paper_figures import save_all
 
-    series = load_source(args.source, frontier=args.frontier)
+    series = load_source(args.source, frontier=args.frontier, all_rows=args.all_rows)
     fits = fit(series, _models_arg(args.models), noise=args.noise, t0=args.t0, level=args.level)
     written, skipped = save_all(
         fits, args.out, format=args.format, dpi=args.dpi, until=args.until, reach=args.reach, width=args.width
@@ -120,7 +137,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     from .forecast import reach_json
     from .summary import forecast_text
 
-    series = load_source(args.source, frontier=args.frontier)
+    series = load_source(args.source, frontier=args.frontier, all_rows=args.all_rows)
     fits = fit(series, _models_arg(args.models), noise=args.noise, t0=args.t0, level=args.level)
     ds = fits.forecast(_year_arg(args.until), level=args.level, n=args.n, seed=args.seed, step=args.step)
     reach = fits.time_to_reach(args.reach, ci_level=args.level, n=args.n, seed=args.seed) if args.reach else None
@@ -166,7 +183,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
 
     if args.t0 is not None:
         raise ParameterValueError("lsi backtest does not take --t0: every origin fits from the first observation")
-    series = load_source(args.source, frontier=args.frontier)
+    series = load_source(args.source, frontier=args.frontier, all_rows=args.all_rows)
     origins = None
     if args.origins:
         origins = [_year_arg(x.strip()) for x in args.origins.split(",") if x.strip()]
@@ -255,6 +272,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
     p.add_argument("--horizon", type=float, default=None, help="last date a failure counts (default: +20 years)")
     _add_thresholds(p)
+    p.add_argument(
+        "--checks",
+        default="all",
+        help="how sure: 'all' (default), 'none', or a comma list of robustness, distinguishability, "
+        "autocorrelation, calibration",
+    )
     p.add_argument("--out", default=None, help="write the report (Markdown, HTML, figures, CSV/JSON) to this folder")
     p.set_defaults(func=_cmd_report)
     p = sub.add_parser("sweep", help="sweep the loop model's parameters (grid -> netCDF, or Sobol indices)")
@@ -384,13 +407,16 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .assessment import assumptions
     from .fitting import fit
+    from .verdict import CHECKS, answer
 
-    series = load_source(args.source, frontier=args.frontier)
+    series = load_source(args.source, frontier=args.frontier, all_rows=args.all_rows)
     fits = fit(series, _models_arg(args.models), noise=args.noise, t0=args.t0, level=args.level)
     thresholds = {"kappa_min": args.kappa_min, "rho_min": args.rho_min, "eta_min": args.eta_min}
-    rep = assumptions(fits, n_boot=args.bootstrap, seed=args.seed, thresholds=thresholds, horizon=args.horizon)
+    checks = CHECKS if args.checks == "all" else [] if args.checks == "none" else _models_arg(args.checks)
+    rep = answer(
+        fits, n_boot=args.bootstrap, seed=args.seed, thresholds=thresholds, horizon=args.horizon, checks=checks
+    )
     if args.out:
         from .report import write_report
 

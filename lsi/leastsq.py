@@ -388,8 +388,9 @@ def gradient(prob: Problem, theta: np.ndarray, skip: np.ndarray | None = None) -
             # an exact fit: residuals this small are dominated by the rounding of the model's
             # own evaluation, whose direction says nothing about a minimum
             return 0.0, -1
-        cos = np.abs(J @ r) / (np.linalg.norm(J, axis=1) * rn)
-    cos = np.where(np.isnan(cos) & (np.linalg.norm(J, axis=1) == 0), 0.0, cos)  # a parameter with no effect
+        jn = np.linalg.norm(J, axis=1)
+        cos = np.abs(J @ r) / (jn * rn)
+    cos = np.where(np.isnan(cos) & (jn == 0), 0.0, cos)  # a parameter with no effect
     cos = np.where(np.isfinite(cos), cos, math.inf)
     if skip is not None:
         cos = np.where(skip, 0.0, cos)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from .exceptions import require
+from .exceptions import ParameterValueError, require
 from .summary import report_html, report_markdown
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .assessment import AssumptionReport
     from .results import FitCollection
+    from .verdict import Answer
 
 __all__ = ["write_report", "markdown_to_html"]
 
@@ -37,18 +37,31 @@ _COMPARISON = [
 ]
 
 
-def _figures(rep: AssumptionReport, fits: FitCollection, out: str, fmt: str, dpi: int) -> list[tuple[str, str]]:
+def _figures(ans: Answer, fits: FitCollection, out: str, fmt: str, dpi: int) -> list[tuple[str, str]]:
     """Draw the report's figures; returns (caption, filename)."""
     import matplotlib.pyplot as plt
 
     from . import figures
 
+    rep = ans.report
     wanted: list[tuple[str, str, Any]] = [
         ("fit", "Data and fitted models, with residuals", lambda f: f.fit(fits)),
         ("comparison", "Model comparison: Akaike weights and AICc", lambda f: f.comparison(fits)),
         ("doubling_times", "Doubling times along the history", lambda f: f.doubling_times(fits)),
         ("assumptions", "Which assumption fails first, and when", lambda f: f.assumptions(rep, fits=fits)),
     ]
+    if ans.robustness is not None and len(ans.robustness.rows) > 1:
+        wanted.append(
+            ("specifications", "The answer under each defensible data choice", lambda f: f.robustness(ans.robustness))
+        )
+    if ans.distinguishability is not None:
+        wanted.append(
+            (
+                "distinguishability",
+                "How often each model wins on series simulated from the leading models",
+                lambda f: f.distinguishability(ans.distinguishability),
+            )
+        )
     made = []
     for name, caption, draw in wanted:
         fig = draw(figures)
@@ -59,9 +72,7 @@ def _figures(rep: AssumptionReport, fits: FitCollection, out: str, fmt: str, dpi
     return made
 
 
-def write_report(
-    rep: AssumptionReport, fits: FitCollection, out: str, *, fmt: str = "png", dpi: int = 200
-) -> list[str]:
+def write_report(ans: Answer, fits: FitCollection, out: str, *, fmt: str = "png", dpi: int = 200) -> list[str]:
     """Write ``report.md``, ``report.html``, ``report.json``, CSVs of the numbers and the figures.
 
     Returns the paths written.  The HTML page needs the ``lsi[report]`` extra (Jinja2 and
@@ -69,16 +80,21 @@ def write_report(
     """
     import pandas as pd
 
+    from .verdict import Answer
+
+    if not isinstance(ans, Answer):
+        raise ParameterValueError(f"write_report needs the checked answer, lsi.answer(fits); got {type(ans).__name__}")
     for module in ("jinja2", "markdown_it"):
         require(module, "the HTML report (lsi report --out)", "report")
     os.makedirs(out, exist_ok=True)
     paths = []
-    figs = _figures(rep, fits, out, fmt, dpi)
-    md = report_markdown(rep, fits.table()[_COMPARISON], figs)
+    rep = ans.report
+    figs = _figures(ans, fits, out, fmt, dpi)
+    md = report_markdown(ans, fits.table()[_COMPARISON], figs)
     files = {
         "report.md": md,
         "report.html": report_html(md, title=f"lsi report: {rep.series_name}"),
-        "report.json": rep.to_json(indent=2),
+        "report.json": ans.to_json(indent=2),
     }
     for name, text in files.items():
         p = os.path.join(out, name)
@@ -100,6 +116,31 @@ def write_report(
             }
         ),
     }
+    d = ans.to_dict()
+    if d["robustness"]:
+        tables["specifications.csv"] = pd.DataFrame(
+            [{k: v for k, v in r.items() if not isinstance(v, dict | list)} for r in d["robustness"]["specifications"]]
+        )
+    if d["distinguishability"]:
+        cf = d["distinguishability"]
+        tables["confusion.csv"] = pd.DataFrame(
+            [
+                {"true": t, "selected": m, "share": cf["probabilities"][t][m], "count": cf["counts"][t][m]}
+                for t in cf["true_models"]
+                for m in cf["models"]
+            ]
+        )
+    if d["autocorrelation"]:
+        rows = []
+        for name, m in d["autocorrelation"]["models"].items():
+            row = {"model": name, "method": m["method"], **m["autocorrelation"]}
+            row.pop("model", None)
+            row["model"] = name
+            for key in ("doubling_time", "singularity_time"):
+                iv = m.get(key) or {}
+                row.update({f"{key}_{k}": iv.get(k) for k in ("value", "lower", "upper")})
+            rows.append(row)
+        tables["autocorrelation.csv"] = pd.DataFrame(rows)
     for name, df in tables.items():
         p = os.path.join(out, name)
         df.to_csv(p, index=False)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .assessment import AssumptionReport
     from .backtest import Backtest
     from .results import FitCollection, FitResult
+    from .verdict import Answer
 
 __all__ = [
     "format_value",
@@ -36,6 +37,8 @@ __all__ = [
     "fit_result_text",
     "assumptions_text",
     "assumptions_markdown",
+    "answer_text",
+    "answer_markdown",
     "backtest_text",
     "forecast_text",
     "sweep_text",
@@ -223,6 +226,18 @@ def _fmt_t(x: float | None) -> str:
     return "-" if x is None or not math.isfinite(x) else f"{x:.2f}"
 
 
+def _returns(x: float | None, fmt: str) -> str:
+    """A takeoff rate or returns: "-" when the model has none, "unbounded" when infinite (or
+    beyond any meaning), "undefined" when NaN."""
+    if x is None:
+        return "-"
+    if math.isnan(x):
+        return "undefined"
+    if math.isinf(x):
+        return "unbounded" if x > 0 else "-unbounded"
+    return fmt.format(x + 0.0) if abs(x) >= 5e-4 or x == 0 else fmt.format(0.0)
+
+
 def assumptions_text(rep: AssumptionReport) -> str:
     """The assumption report as plain text (:meth:`AssumptionReport.summary`)."""
     return _render(rep, markdown=False)
@@ -233,7 +248,17 @@ def assumptions_markdown(rep: AssumptionReport) -> str:
     return _render(rep, markdown=True)
 
 
-def _render(rep: AssumptionReport, markdown: bool) -> str:
+def answer_text(ans: Answer) -> str:
+    """The checked answer as plain text (:meth:`lsi.verdict.Answer.summary`, ``lsi report``)."""
+    return _render(ans.report, markdown=False, checked=ans.to_dict())
+
+
+def answer_markdown(ans: Answer) -> str:
+    """The checked answer as Markdown with tables (the body of ``report.md``)."""
+    return _render(ans.report, markdown=True, checked=ans.to_dict())
+
+
+def _render(rep: AssumptionReport, markdown: bool, checked: Mapping[str, Any] | None = None) -> str:
     h = "## " if markdown else ""
 
     def user(text: Any) -> str:  # a user-supplied string, escaped in Markdown
@@ -242,7 +267,18 @@ def _render(rep: AssumptionReport, markdown: bool) -> str:
     lines = []
     title = f"Which assumption of recursive self-improvement fails first? ({user(rep.series_name)})"
     lines += [("# " if markdown else "") + title, ""]
-    lines += [f"**Verdict.** {rep.verdict}" if markdown else f"Verdict: {rep.verdict}", ""]
+    if checked is None:
+        lines += [f"**Verdict.** {rep.verdict}" if markdown else f"Verdict: {rep.verdict}", ""]
+        lines += [
+            "(Not checked for robustness to the data choices, distinguishability of the models, "
+            "autocorrelated residuals or the calibration of forecast bands: lsi.answer(fits) runs those.)",
+            "",
+        ]
+    else:
+        lines += [f"**Answer.** {checked['headline']}" if markdown else f"Answer: {checked['headline']}", ""]
+        lines += _checks_summary(checked, markdown)
+        if rep.details:
+            lines += [f"**Details.** {rep.details}" if markdown else f"Details: {rep.details}", ""]
     th = rep.thresholds
     lines.append(
         f"Thresholds: kappa_min = {th.kappa_min}, rho_min = {th.rho_min}, eta_min = {th.eta_min}; "
@@ -293,8 +329,8 @@ def _render(rep: AssumptionReport, markdown: bool) -> str:
                 _fmt_t(m["failure_time"]),
                 "-" if m["failure_level"] is None else f"{m['failure_level']:.3g}",
                 _fmt_t(m["singularity_time"]),
-                "-" if m["r"] is None else ("inf" if m["r"] == math.inf else f"{m['r']:.2f}"),
-                "-" if m["rho0"] is None else f"{m['rho0']:.3f}",
+                _returns(m["r"], "{:.2f}"),
+                _returns(m["rho0"], "{:.3f}"),
             ]
         )
     lines += _table(cols, rows, markdown)
@@ -332,12 +368,159 @@ def _render(rep: AssumptionReport, markdown: bool) -> str:
             lines.append(
                 f"Local doubling times (days, windows of {rep.data['window']} points): " + "; ".join(parts) + "."
             )
-    if rep.notes:
+    if checked is not None:
+        lines += _checks_sections(checked, markdown, user)
+    notes = list(rep.notes) if checked is None else list(checked.get("notes", []))
+    if checked is not None:
+        fb = {k: v for k, v in checked.get("bootstrap_fallback", {}).items() if v is not None and v >= 0.005}
+        if fb:
+            notes.append(
+                "bootstrap refits that needed the cold starts (their warm start stalled or sat at a limit of "
+                "the model): " + ", ".join(f"{user(k)} {v:.0%}" for k, v in fb.items())
+            )
+    if notes:
         lines.append("")
         lines.append(h + "Notes")
         lines.append("")
-        lines += [f"- {n}" for n in rep.notes]
+        lines += [f"- {n}" for n in notes]
     return "\n".join(lines)
+
+
+#: the checks' titles, in the report's order
+_CHECK_TITLES = {
+    "identification": "Identification",
+    "robustness": "Robustness across data choices",
+    "distinguishability": "Can these data tell the leading models apart?",
+    "autocorrelation": "Autocorrelated residuals",
+    "calibration": "Calibration of the forecast bands",
+}
+
+
+def _checks_summary(d: Mapping[str, Any], markdown: bool) -> list[str]:
+    """The checks in one list: one sentence each."""
+    out = []
+    for key, sentence in d.get("checks", {}).items():
+        title = _CHECK_TITLES.get(key, key)
+        out.append(f"- **{title}.** {sentence}" if markdown else f"- {title}: {sentence}")
+    return [*out, ""] if out else []
+
+
+def _pct(p: float | None) -> str:
+    return "-" if p is None else f"{100 * p:.0f}%"
+
+
+def _checks_sections(d: Mapping[str, Any], markdown: bool, user: Any) -> list[str]:
+    h = "## " if markdown else ""
+    lines: list[str] = []
+    ident = d.get("identification") or {}
+    off = {k: v for k, v in ident.items() if v != "identified"}
+    if off:
+        lines += ["", h + _CHECK_TITLES["identification"], ""]
+        lines += _table(["model", "status"], [[user(k), user(v)] for k, v in off.items()], markdown)
+    sc = d.get("robustness")
+    if sc:
+        lines += ["", h + _CHECK_TITLES["robustness"], "", sc["headline"], "", user(sc["convention"]), ""]
+        rows = []
+        for r in sc["specifications"]:
+            lead = "-" if r["leading_model"] is None else f"{user(r['leading_model'])} {r['leading_weight']:.2f}"
+            rows.append(
+                [
+                    user(r["name"]),
+                    user(r["label"]),
+                    str(r["n_points"]),
+                    lead,
+                    user(r["verdict_label"]),
+                    "default" if r["default"] else ("yes" if r["agrees_verdict"] else "no"),
+                ]
+            )
+        lines += _table(["specification", "data", "points", "leading model", "verdict", "agrees"], rows, markdown)
+        lines += [f"- {user(n)}" for n in sc.get("notes", [])]
+    cf = d.get("distinguishability")
+    if cf:
+        lines += ["", h + _CHECK_TITLES["distinguishability"], ""]
+        lines.append(
+            f"Series simulated from each leading model at the observed times ({cf['n']} each, with its fitted "
+            "noise), every model refitted: the share of series each model wins (rows: the true model)."
+        )
+        lines.append("")
+        models = cf["models"]
+        rows = []
+        for t in cf["true_models"]:
+            rows.append([f"{user(t)} true"] + [_pct(cf["probabilities"][t][m]) for m in models])
+        lines += _table(["", *(user(m) for m in models)], rows, markdown)
+        lines.append("")
+        lines += [f"- {p['sentence']}." for p in cf["pairs"]]
+        lines.append(f"- Rule: {cf['rule']}.")
+    ac = d.get("autocorrelation")
+    if ac:
+        lines += ["", h + _CHECK_TITLES["autocorrelation"], ""]
+        lines.append(
+            f"Residuals in time order; {ac['level']:.0%} intervals with the method named (ar1: AR(1) errors, "
+            "the coefficient integrated out). Doubling time at the last observation, in days."
+        )
+        lines.append("")
+        rows = []
+        for name, m in ac["models"].items():
+            c = m["autocorrelation"]
+            dt = m["doubling_time"]
+            st = m.get("singularity_time")
+            rows.append(
+                [
+                    user(name),
+                    _num_or_dash(c["lag1"], "{:+.2f}"),
+                    _num_or_dash(c["durbin_watson"], "{:.2f}"),
+                    _num_or_dash(c["p_value"], "{:.2g}"),
+                    "yes" if c["autocorrelated"] else "no",
+                    m["method"],
+                    _interval_days(dt),
+                    "-" if st is None else _interval_years(st),
+                ]
+            )
+        lines += _table(
+            ["model", "lag-1 r", "Durbin-Watson", "Ljung-Box p", "autocorrelated", "method", "doubling (days)",
+             "singularity"],
+            rows,
+            markdown,
+        )  # fmt: skip
+    cal = d.get("calibration")
+    if cal:
+        lines += ["", h + _CHECK_TITLES["calibration"], "", cal["sentence"], ""]
+        rows = [
+            [
+                f"{o['origin']:.2f}",
+                str(o["n"]),
+                _num_or_dash(o.get("coverage"), "{:.2f}"),
+                _num_or_dash(o.get("kappa"), "{:.3g}"),
+                _num_or_dash(o.get("coverage_calibrated"), "{:.2f}"),
+            ]
+            for o in cal.get("by_origin", [])
+        ]
+        if rows:
+            lines += _table(
+                ["origin", "later points", "default band covered", "kappa (from earlier origins)",
+                 "calibrated band covered"],
+                rows,
+                markdown,
+            )  # fmt: skip
+    return lines
+
+
+def _num_or_dash(x: Any, fmt: str) -> str:
+    return "-" if x is None or (isinstance(x, float) and not math.isfinite(x)) else fmt.format(x)
+
+
+def _interval_days(iv: Mapping[str, Any]) -> str:
+    def days(x: Any) -> str:
+        return "unbounded" if x is None else f"{DAYS * x:.0f}"
+
+    return f"{days(iv.get('value'))} [{days(iv.get('lower'))}, {days(iv.get('upper'))}]"
+
+
+def _interval_years(iv: Mapping[str, Any]) -> str:
+    def yr(x: Any) -> str:
+        return "unbounded" if x is None else _fmt_t(x)
+
+    return f"{yr(iv.get('value'))} [{yr(iv.get('lower'))}, {yr(iv.get('upper'))}]"
 
 
 def _table(cols: list[str], rows: list[list[str]], markdown: bool) -> list[str]:
@@ -359,13 +542,16 @@ _NUMBERS = (
     ("comparison.csv", "the model comparison with parameters"),
     ("doubling_times.csv", "local doubling times along the data"),
     ("probabilities.csv", "probability each assumption fails first"),
+    ("specifications.csv", "the leading model and verdict under each data choice"),
+    ("confusion.csv", "how often each model wins on series simulated from each leading model"),
+    ("autocorrelation.csv", "residual autocorrelation and the intervals that account for it"),
 )
 
 
-def report_markdown(rep: AssumptionReport, comparison: pd.DataFrame, figures: Sequence[tuple[str, str]] = ()) -> str:
-    """The report document in Markdown: the assumption report, the model comparison
-    table, the figures (``(caption, file name)`` pairs) and the files with the numbers."""
-    md = assumptions_markdown(rep)
+def report_markdown(ans: Answer, comparison: pd.DataFrame, figures: Sequence[tuple[str, str]] = ()) -> str:
+    """The report document in Markdown: the checked answer, the model comparison table, the
+    figures (``(caption, file name)`` pairs) and the files with the numbers."""
+    md = answer_markdown(ans)
     md += "\n\n## Model comparison\n\n" + md_table(comparison)
     if figures:
         md += "\n\n## Figures\n\n" + "\n\n".join(f"![{md_escape(cap)}]({fn})" for cap, fn in figures)

@@ -133,6 +133,7 @@ LAYERS = {
     "lsi.distinguishability": 6,
     "lsi.dependence": 6,
     "lsi.calibration": 6,
+    "lsi.verdict": 6,
     "lsi.figures": 7,
     "lsi.paper_figures": 8,
     "lsi.report": 8,

@@ -74,18 +74,20 @@ def test_bootstrap_is_reproducible_and_reusable():
 def test_verdict_says_when_the_data_cannot_tell_and_when_methods_disagree():
     probs = {"closure": 0.4, "amplification": 0.35, "efficiency": 0.05, "none": 0.2}
     boot = {"closure": 0.3, "amplification": 0.45, "efficiency": 0.05, "none": 0.2}
-    v = _verdict(probs, boot, [], {}, {}, Thresholds(), 2045.0)
+    v = " ".join(_verdict(probs, boot, [], {}, {}, Thresholds(), 2045.0))
     assert v.startswith("The data cannot tell which assumption fails first")
     assert "disagree" in v
     strong = {"closure": 0.9, "amplification": 0.05, "efficiency": 0.0, "none": 0.05}
-    v = _verdict(
-        strong,
-        strong,
-        [],
-        {},
-        {"closure": {"time_q05": 2024.0, "time_q50": 2025.0, "time_q95": 2026.5}},
-        Thresholds(),
-        2045.0,
+    v = " ".join(
+        _verdict(
+            strong,
+            strong,
+            [],
+            {},
+            {"closure": {"time_q05": 2024.0, "time_q50": 2025.0, "time_q95": 2026.5}},
+            Thresholds(),
+            2045.0,
+        )
     )
     assert v.startswith("The evidence favours: the loop opens first") and "2025.0" in v and "disagree" not in v
 
@@ -143,7 +145,10 @@ def test_write_report_document(tmp_path):
     from lsi.report import write_report
 
     fits = lsi.fit(simulate("logistic", {"C0": 1.0, "g": 1.2, "K": 100.0}, seed=0), warn=False)
-    rep = lsi.assumptions(fits, n_boot=20)
+    with pytest.raises(lsi.exceptions.ParameterValueError, match="lsi.answer"):
+        write_report(lsi.assumptions(fits, n_boot=0), fits, str(tmp_path))
+    assert not any(tmp_path.iterdir())  # refused before writing anything
+    rep = lsi.answer(fits, n_boot=20, n_sim=10)
     paths = write_report(rep, fits, str(tmp_path))
     names = {p.split("/")[-1] for p in paths}
     assert {
@@ -154,9 +159,20 @@ def test_write_report_document(tmp_path):
         "comparison.csv",
         "doubling_times.csv",
         "probabilities.csv",
+        "specifications.csv",
+        "confusion.csv",
+        "autocorrelation.csv",
+        "specifications.png",
+        "distinguishability.png",
     } <= names
     html = (tmp_path / "report.html").read_text()
-    assert "<table>" in html and "Verdict" in html
+    assert "<table>" in html and "Answer" in html
+    for title in ("Robustness across data choices", "Can these data tell", "Autocorrelated residuals", "Calibration"):
+        assert title in html
+    d = json.loads((tmp_path / "report.json").read_text())
+    assert d["headline"] == rep.headline and d["strength"] == rep.strength
+    for key in ("robustness", "distinguishability", "autocorrelation", "calibration"):
+        assert d[key] is not None, key
     for p in paths:
         if p.endswith(".png"):
             assert (tmp_path / p.split("/")[-1]).stat().st_size > 1000
@@ -189,7 +205,7 @@ def test_verdict_says_what_none_is_made_of():
         {"name": "hyperbolic", "weight": 0.08, "first_failure": "none", "singularity_time": 2027.0},
         {"name": "amdahl", "weight": 0.03, "first_failure": "closure", "singularity_time": None},
     ]
-    v = _verdict(probs, probs, models, {}, {}, Thresholds(), 2046.0)
+    v = " ".join(_verdict(probs, probs, models, {}, {}, Thresholds(), 2046.0))
     assert "no assumption fails before 2046" in v
     assert "exogenous jump" in v and "(breakpoint, weight 0.89)" in v
     assert "finite-time singularity (hyperbolic, weight 0.08)" in v
@@ -218,7 +234,7 @@ def test_report_folder_needs_the_report_extra_and_writes_nothing_without_it(tmp_
     from lsi.report import write_report
 
     fits = lsi.fit(loop_series("efficiency", 1), models=["exponential", "logistic"], warn=False)
-    rep = lsi.assumptions(fits, n_boot=0)
+    rep = lsi.answer(fits, n_boot=0, checks=())
     monkeypatch.setitem(sys.modules, "jinja2", None)  # as on an install without lsi[report]
     out = tmp_path / "rep"
     with pytest.raises(OptionalDependencyError, match=r"lsi\[report\]"):

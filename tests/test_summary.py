@@ -113,7 +113,7 @@ def test_report_document_escapes_a_hostile_series_name(tmp_path):
     s = simulate("exponential", {"C0": 1.0, "g": 0.7}, n=15, seed=3)
     s = lsi.Series(s.t, s.y, name=HOSTILE, units="<b>minutes</b> | x")
     fits = lsi.fit(s, ["exponential", "linear"], warn=False)
-    rep = lsi.assumptions(fits, n_boot=0)
+    rep = lsi.answer(fits, n_boot=0, n_sim=10)
     write_report(rep, fits, str(tmp_path))
     page = (tmp_path / "report.html").read_text()
     md = (tmp_path / "report.md").read_text()

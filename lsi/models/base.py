@@ -167,6 +167,9 @@ class GrowthModel(ABC):
     #: True when the least-squares objective has several local optima (a break date): the
     #: bootstrap then also refits from the model's own global starts (see :meth:`scan`)
     multimodal: ClassVar[bool] = False
+    #: the parameter that is a ceiling on C in data units (a carrying capacity), if any: a
+    #: fitted ceiling below the observed data is not a finding (:func:`lsi.verdict.identification`)
+    ceiling: ClassVar[str | None] = None
 
     # ------------------------------------------------------------ definition
     # the parameters come as keywords, one symbol per name in param_specs, and each model

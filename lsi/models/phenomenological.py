@@ -316,6 +316,7 @@ class Logistic(ClosedFormModel):
     """
 
     name = "logistic"
+    ceiling = "K"
     title = "Logistic"
     param_specs = (_C0, _g(), _K)
     embedding = "p = 1, lam*a = beta, ceiling K (nu = 1): efficiency fails at C = K/2"
@@ -363,6 +364,7 @@ class Richards(ClosedFormModel):
     """
 
     name = "richards"
+    ceiling = "K"
     title = "Richards"
     param_specs = (_C0, _g(), _K, ParamSpec("v", 0.0, math.inf, "", "shape of the ceiling (1 = logistic)"))
     embedding = "p = 1, lam*a = beta, ceiling K with shape nu = v: efficiency fails where (C/K)^v = 1/2"
@@ -414,6 +416,7 @@ class Gompertz(ClosedFormModel):
     """
 
     name = "gompertz"
+    ceiling = "K"
     title = "Gompertz"
     param_specs = (_C0, _g("rate at which growth efficiency decays, per year"), _K)
     embedding = "p = 1, lam*a = beta, delta = g: efficiency fails at t0 + ln2/g"
