@@ -153,7 +153,7 @@ def _exact(x: Any) -> Any:
     return float(x)
 
 
-def _check_distinct(years: np.ndarray, keys: Sequence[Any], raw: Sequence[Any], where: RowName) -> None:
+def _check_distinct(years: np.ndarray, keys: Sequence[Any], raw: Sequence[Any] | np.ndarray, where: RowName) -> None:
     """Refuse times that differ as given but are equal as float64 decimal years."""
     first: dict[float, int] = {}
     for i, (y, k) in enumerate(zip(years.tolist(), keys, strict=True)):
@@ -353,7 +353,7 @@ def _parse_times(
                 _check_distinct(years, keys.tolist(), [str(x) for x in arr], where)
         return years
     if arr.dtype.kind in "iuf" and date_format is None:
-        return _numbers(arr, list(arr), date_unit, where, column)
+        return _numbers(arr, arr, date_unit, where, column)
     if arr.dtype.kind in "iuf" or arr.dtype.kind in "US":
         arr = arr.astype(object)
     if arr.dtype.kind != "O":
@@ -421,7 +421,7 @@ def _as_text(x: Any) -> Any:
 
 def _numbers(
     values: np.ndarray,
-    raw: list[Any],
+    raw: Sequence[Any] | np.ndarray,
     date_unit: str | None,
     where: RowName,
     column: str | None,
@@ -434,7 +434,7 @@ def _numbers(
     if date_unit not in (None, "year"):
         bad = np.flatnonzero(~np.isfinite(years))
         if bad.size:
-            raise SeriesError(f"time {raw[int(bad[0])]!r} at {where(int(bad[0]))} is not finite; fix or remove it")
+            raise SeriesError(f"time {raw[int(bad[0])]!s} at {where(int(bad[0]))} is not finite; fix or remove it")
         years = _years_from_datetime64(_from_unit(years, str(date_unit), where))
         if years.size > 1:
             _check_distinct(years, [_exact(x) for x in raw], raw, where)
@@ -961,6 +961,15 @@ def _from_frame(
     """A Series from a table: columns chosen, blank rows refused or dropped, times read."""
     if not isinstance(dropna, bool | np.bool_):
         raise SeriesError(f"dropna must be True or False; got {dropna!r}")
+    named = {str(c).strip().lower() for c in data.columns}
+    if (
+        roles.get("time") is None
+        and isinstance(data.index, pd.DatetimeIndex)
+        and not named & set(_DEFAULT_COLUMNS["time"])
+    ):
+        # a table indexed by date, as pandas time series usually are: the index is the time
+        data = data.reset_index(names="__time__")
+        roles = {**roles, "time": "__time__"}
     cols = _pick_columns(data, roles)
     data = data.reset_index(drop=True)
     checked = [r for r in ("time", "value", "sigma", "lower", "upper") if r in cols]

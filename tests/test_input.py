@@ -338,6 +338,13 @@ def test_blank_cells_in_a_dataframe_are_refused_then_dropped_on_request():
         lsi.Series.from_pandas(df, dropna="yes")
 
 
+def test_a_dataframe_indexed_by_date_uses_its_index():
+    dates = pd.date_range("2016-01-01", periods=6, freq="YS")
+    df = pd.DataFrame({"value": [1.0, 2.1, 3.9, 8.2, 15.8, 33.0]}, index=dates)
+    assert lsi.Series.from_pandas(df).t.tolist() == [2016.0, 2017.0, 2018.0, 2019.0, 2020.0, 2021.0]
+    assert len(lsi.fit(df, "exponential", warn=False).series) == 6
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     st.lists(
