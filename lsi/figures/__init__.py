@@ -1,12 +1,12 @@
 """Paper figures: one function per figure, ``ax=None`` (or ``fig=None``) in, Figure out.
 
-Every function draws inside the lsi style (:mod:`lsi.figures.style`: Okabe-Ito colours,
-8 pt text, widths of one 3.5 in or two 7.2 in journal columns) through a
-``matplotlib.rc_context``; importing this package changes no global matplotlib
-setting.  A figure function creates a new figure (constrained layout, legends
-outside the data) unless it is given axes or a figure to draw into.  Save with
-:func:`save`, which writes vector PDF/SVG or PNG at a chosen dpi with the same
-style (TrueType fonts in PDF, reproducible metadata).
+Every function draws inside the lsi style (:mod:`lsi.figures.style`: a colour and line
+style of its own for each model, Okabe-Ito colours for the assumptions, 8 pt text, widths
+of one 3.5 in or two 7.2 in journal columns) through a ``matplotlib.rc_context``;
+importing this package changes no global matplotlib setting.  A figure function creates a
+new figure (constrained layout, legends outside the data) unless it is given axes or a
+figure to draw into.  Save with :func:`save`, which writes vector PDF/SVG or PNG at a
+chosen dpi with the same style (TrueType fonts in PDF, reproducible metadata).
 
 Conventions shared by every figure:
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from ..exceptions import ParameterValueError
@@ -121,26 +122,51 @@ def fit(
         draw_data(ax, series, dates)
         t_grid = np.linspace(series.t[0], series.t[-1], 400)
         x_grid = xvals(t_grid, dates)
+        dense = len(series) > 60
+        shown = (
+            []
+            if axr is None
+            else results
+            if residual_models is None and not dense
+            else (results[:3] if residual_models is None else chosen_results(fits, residual_models)[0])
+        )
+        with_marker = {r.name for r in shown}
         handles, labels = [], []
-        for rank, r in enumerate(results):
+        zorders = style.curve_zorder([r.name for r in results])
+        for r in results:
             st = style.model_style(r.name)
             with np.errstate(all="ignore"):
                 yhat = np.asarray(r.predict(t_grid), dtype=float)
             if scale == "log":
                 yhat = np.where(yhat > 0, yhat, np.nan)
-            # the best model (first) is drawn on top
+            # the best model on top; patterned lines above solid ones, so none hides another
             (line,) = ax.plot(
                 x_grid,
                 yhat,
                 color=st["color"],
                 linestyle=st["linestyle"],
-                zorder=3.9 - 0.01 * rank,
+                linewidth=style.curve_width(r.name),
+                zorder=zorders[r.name],
                 scalex=False,
                 scaley=False,
                 gid=f"curve:{r.name}",
                 alpha=1.0 if r.converged else 0.6,
             )
-            handles.append(line)
+            # the legend shows the marker of the model's residuals on its line
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=st["color"],
+                    linestyle=st["linestyle"],
+                    linewidth=style.curve_width(r.name),
+                    marker=st["marker"],
+                    markersize=4.0,
+                    markeredgewidth=0,
+                )
+                if r.name in with_marker
+                else line
+            )
             labels.append(model_label(r))
         if band is not None:
             check_forecast(band)
@@ -173,24 +199,23 @@ def fit(
         if axr is not None:
             axr.axhline(0.0, color=style.GREY, linewidth=0.6, zorder=1)
             xr_ = xvals(series.t, dates)
-            dense = len(series) > 60
-            shown = (
-                results
-                if residual_models is None and not dense
-                else (results[:3] if residual_models is None else chosen_results(fits, residual_models)[0])
-            )
+            # each model's markers a little to the side of the next (a dodge of at most 1% of the
+            # time span in all), so markers of models with equal residuals do not hide each other
+            span = float(xr_[-1] - xr_[0]) if len(xr_) > 1 else 0.0
+            step = 0.01 * span / max(len(shown) - 1, 1)
             for rank, r in enumerate(shown):
                 st = style.model_style(r.name)
+                # markers only: residuals are separate points, not a path
                 axr.plot(
-                    xr_,
+                    xr_ + (rank - (len(shown) - 1) / 2) * step,
                     r.residuals,
                     color=st["color"],
-                    linestyle="none" if dense else st["linestyle"],
-                    linewidth=0.7,
-                    marker="o",
-                    markersize=1.6 if dense else 2.2,
-                    markeredgewidth=0,
-                    alpha=0.7 if dense else 1.0,
+                    linestyle="none",
+                    marker=st["marker"],
+                    markersize=2.2 if dense else 3.2,
+                    markeredgecolor="white",
+                    markeredgewidth=0.3,
+                    alpha=0.7 if dense else 0.9,
                     gid=f"residual:{r.name}",
                     zorder=2.9 - 0.01 * rank,
                 )
@@ -215,6 +240,10 @@ def fit(
             ax.tick_params(labelbottom=False)
         else:
             time_axis(ax, dates)
+        # a margin either side, so no point sits on the spine
+        x0, x1 = xvals(series.t[0], dates)[0], xvals(series.t[-1], dates)[0]
+        pad = 0.02 * (x1 - x0) if x1 > x0 else 1.0
+        ax.set_xlim(x0 - pad, x1 + pad)
         place_legend(ax, handles, labels, own, title="model (Akaike weight)")
     return fig
 

@@ -1,7 +1,8 @@
 """The one figure style of :mod:`lsi.figures`: colours, line styles, sizes and rc settings.
 
-Colours are the Okabe-Ito palette (safe for the common colour-vision deficiencies and
-distinct in greyscale when paired with the line styles below).  Sizes fit journal
+Models take the nine colours of Paul Tol's muted scheme, one each, with a line style of
+their own (safe for the common colour-vision deficiencies, and distinct in greyscale by the
+line styles); assumptions, data and the averages take the Okabe-Ito palette.  Sizes fit journal
 columns: 3.5 in (one column) and 7.2 in (two columns), 8 pt text.  Nothing here
 touches matplotlib's global state: :func:`context` is a ``rc_context`` used inside
 each figure function and by :func:`lsi.figures.save`.
@@ -36,23 +37,47 @@ LIGHT_GREY = "#D9D9D9"
 #: journal column widths in inches
 WIDTHS = {"single": 3.5, "double": 7.2}
 
-#: colour and line style per model; the same model looks the same in every figure
-MODEL_STYLE: dict[str, dict[str, Any]] = {
-    "linear": {"color": OKABE_ITO["blue"], "linestyle": (0, (1, 1.2))},
-    "exponential": {"color": OKABE_ITO["green"], "linestyle": "-"},
-    "breakpoint": {"color": OKABE_ITO["green"], "linestyle": (0, (6, 1.5, 1, 1.5))},
-    "hyperbolic": {"color": OKABE_ITO["vermillion"], "linestyle": "-"},
-    "brake": {"color": OKABE_ITO["skyblue"], "linestyle": (0, (5, 1.5))},
-    "logistic": {"color": OKABE_ITO["orange"], "linestyle": "-"},
-    "richards": {"color": OKABE_ITO["orange"], "linestyle": (0, (5, 1.5))},
-    "gompertz": {"color": GREY, "linestyle": (0, (3, 1, 1, 1))},
-    "amdahl": {"color": OKABE_ITO["purple"], "linestyle": "-"},
-    "loop": {"color": OKABE_ITO["black"], "linestyle": (0, (5, 1.5))},
-    "averaged": {"color": OKABE_ITO["black"], "linestyle": "-"},
-    "bootstrap_mixture": {"color": OKABE_ITO["blue"], "linestyle": (0, (5, 1.5))},
+#: Paul Tol's "muted" qualitative scheme (Tol 2021, "Colour schemes", SRON/EPS/TN/09-002):
+#: nine colours that stay distinct for the common colour-vision deficiencies, one per fitted model
+TOL_MUTED = {
+    "indigo": "#332288",
+    "cyan": "#88CCEE",
+    "teal": "#44AA99",
+    "green": "#117733",
+    "olive": "#999933",
+    "sand": "#DDCC77",
+    "rose": "#CC6677",
+    "wine": "#882255",
+    "purple": "#AA4499",
 }
+
+#: colour, line style and residual marker per model; the same model looks the same in every
+#: figure.  No two models share a colour (the nine fitted models take the nine colours of
+#: :data:`TOL_MUTED`; the two averages are black and Okabe-Ito blue), and models whose
+#: curves often coincide (the exponential and the sigmoids or the breakpoint, which all
+#: grow exponentially early on) differ in line style too: the solid lines are drawn below
+#: the patterned ones (see :func:`curve_zorder`), so each shows through the others' gaps.
+MODEL_STYLE: dict[str, dict[str, Any]] = {
+    "linear": {"color": TOL_MUTED["indigo"], "linestyle": (0, (1, 1.2)), "marker": "v"},
+    "exponential": {"color": TOL_MUTED["green"], "linestyle": "-", "marker": "o"},
+    "breakpoint": {"color": TOL_MUTED["teal"], "linestyle": (0, (6, 1.5, 1, 1.5)), "marker": "D"},
+    "hyperbolic": {"color": TOL_MUTED["wine"], "linestyle": "-", "marker": "s"},
+    "brake": {"color": TOL_MUTED["cyan"], "linestyle": (0, (4, 2)), "marker": "^"},
+    "logistic": {"color": TOL_MUTED["olive"], "linestyle": (0, (7, 2.5)), "marker": "P"},
+    "richards": {"color": TOL_MUTED["sand"], "linestyle": (0, (3, 2)), "marker": "X"},
+    "gompertz": {"color": TOL_MUTED["purple"], "linestyle": (0, (3, 1, 1, 1)), "marker": "<"},
+    "amdahl": {"color": TOL_MUTED["rose"], "linestyle": (0, (8, 1.5, 1.5, 1.5, 1.5, 1.5)), "marker": ">"},
+    "loop": {"color": OKABE_ITO["black"], "linestyle": (0, (5, 1.5)), "marker": "h"},
+    "averaged": {"color": OKABE_ITO["black"], "linestyle": "-", "marker": "*"},
+    "bootstrap_mixture": {"color": OKABE_ITO["blue"], "linestyle": (0, (5, 1.5)), "marker": "p"},
+}
+#: line widths of curves: solid lines a little wider than patterned ones, so a solid line
+#: under a patterned one shows along its edges as well as through its gaps
+SOLID_WIDTH = 1.7
+PATTERNED_WIDTH = 1.0
 _FALLBACK_COLOURS = ["blue", "vermillion", "green", "purple", "orange", "skyblue"]
 _FALLBACK_STYLES = [(0, (1, 1)), (0, (6, 2, 1, 2)), (0, (3, 1.5))]
+_FALLBACK_MARKERS = ["o", "s", "^", "D", "v"]
 
 #: colour per assumption (the first-failure categories)
 ASSUMPTION_COLOURS = {
@@ -123,11 +148,33 @@ def width_in(width: str | float) -> float:
 
 
 def model_style(name: str) -> dict[str, Any]:
-    """Colour and line style of a model (a fixed one for unknown names, from the name)."""
+    """Colour, line style and residual marker of a model (fixed ones for unknown names, from the name)."""
     if name in MODEL_STYLE:
         return dict(MODEL_STYLE[name])
     h = zlib.crc32(name.encode())
     return {
         "color": OKABE_ITO[_FALLBACK_COLOURS[h % len(_FALLBACK_COLOURS)]],
         "linestyle": _FALLBACK_STYLES[(h // 7) % len(_FALLBACK_STYLES)],
+        "marker": _FALLBACK_MARKERS[(h // 3) % len(_FALLBACK_MARKERS)],
     }
+
+
+def is_solid(linestyle: Any) -> bool:
+    """Whether a line style draws an unbroken line."""
+    return linestyle in ("-", "solid")
+
+
+def curve_width(name: str) -> float:
+    """Line width of a model's curve: :data:`SOLID_WIDTH` or :data:`PATTERNED_WIDTH`."""
+    return SOLID_WIDTH if is_solid(model_style(name)["linestyle"]) else PATTERNED_WIDTH
+
+
+def curve_zorder(names: list[str]) -> dict[str, float]:
+    """Drawing order of model curves, ``names`` ranked best first: the best model on top,
+    then the patterned lines above the solid ones (each group best first), so that no solid
+    curve (the exponential, the hyperbolic) hides under another that coincides with it."""
+    rest = names[1:]
+    patterned = [m for m in rest if not is_solid(model_style(m)["linestyle"])]
+    solid = [m for m in rest if is_solid(model_style(m)["linestyle"])]
+    order = names[:1] + patterned + solid  # top first
+    return {m: 3.9 - 0.01 * i for i, m in enumerate(order)}
