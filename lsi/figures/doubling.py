@@ -4,11 +4,13 @@ model-free local fits of :func:`lsi.assessment.data_check` (:func:`doubling_time
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from ..exceptions import LsiWarning, ParameterValueError
 from ..intervals import Interval
@@ -28,35 +30,43 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["doubling_times"]
 
+#: more windows than this are drawn as a band through their centres rather than one bar each
+DENSE_WINDOWS = 20
+
+
+def span_handle() -> Line2D:
+    """The legend's mark of a window's span: the grey bar drawn across it."""
+    return Line2D([], [], color=style.GREY, linewidth=0.8)
+
 
 def _local_doubling(
-    fits: FitCollection | None, series: Series, noise: str, window: int | None, level: float
+    fits: FitCollection | None,
+    series: Series,
+    noise: str,
+    window: int | None,
+    level: float,
+    check: Mapping[str, Any] | None = None,
 ) -> tuple[list[dict[str, Any]], int | None, str | None]:
-    """The model-agnostic doubling times of :func:`lsi.assessment.data_check` (years), on
-    windows overlapping by about half; returns them, the window and why there are none."""
+    """The model-agnostic doubling times of :func:`lsi.assessment.data_check` (years), every
+    window of it (the windows the report's text lists); returns them, the window and why
+    there are none.  ``check`` is a result of ``data_check`` already made (an assumption
+    report's ``.data``), drawn as it is."""
     from ..assessment import data_check
     from ..fitting import fit as _fit
 
-    n = len(series)
-    if window is None and n < 4:
-        return [], None, f"too few points ({n}) for a local fit"
-    if fits is None or noise_name(fits) != noise:
-        # data_check reads the noise model (and the extra scatter) off an exponential fit
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", LsiWarning)
-            fits = _fit(series, "exponential", noise=noise, level=level, warn=False)
-    check = data_check(fits, window=window, level=level)
-    if not check.get("available", False):
+    if check is None:
+        n = len(series)
+        if window is None and n < 4:
+            return [], None, f"too few points ({n}) for a local fit"
+        if fits is None or noise_name(fits) != noise:
+            # data_check reads the noise model (and the extra scatter) off an exponential fit
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", LsiWarning)
+                fits = _fit(series, "exponential", noise=noise, level=level, warn=False)
+        check = data_check(fits, window=window, level=level)
+    if not check.get("available", True) or "doubling_times" not in check:
         return [], None, str(check.get("reason", "no local fits"))
-    w = int(check["window"])
-    records = list(check["doubling_times"])
-    if not records:
-        return [], w, None
-    step = max(1, w // 2)
-    keep = list(range(0, len(records), step))
-    if keep[-1] != len(records) - 1:
-        keep.append(len(records) - 1)
-    return [records[i] for i in keep], w, None
+    return list(check["doubling_times"]), int(check["window"]), None
 
 
 def doubling_times(
@@ -64,6 +74,7 @@ def doubling_times(
     models: str | Sequence[str] | None = None,
     *,
     local: bool = True,
+    check: Mapping[str, Any] | Any = None,
     window: int | None = None,
     noise: str | None = None,
     level: float = 0.95,
@@ -79,9 +90,10 @@ def doubling_times(
     every date (a line with its band), and, independently of any model, the local
     doubling times of :func:`lsi.assessment.data_check` (log-linear fits to sliding
     windows of the data, the numbers of the assumption report), drawn as points with
-    the window's span as a horizontal bar.  Shrinking doubling times are what
-    self-amplification predicts; constant ones, exponential growth; growing ones,
-    a brake or a ceiling.  An interval whose upper end is unbounded (the rate's
+    the window's span as a horizontal grey bar; every window the report lists is drawn
+    (more than 20: their intervals as one band, the spans of the first and last only).
+    Shrinking doubling times are what self-amplification predicts; constant ones,
+    exponential growth; growing ones, a brake or a ceiling.  An interval whose upper end is unbounded (the rate's
     interval reaches zero) runs to the top edge as an arrow or hatched band.
 
     Parameters
@@ -92,9 +104,14 @@ def doubling_times(
         Default: the three converged models with the lowest AICc.
     local : bool
         Draw the sliding-window fits.
+    check : dict or AssumptionReport, optional
+        The sliding-window fits already made: the dict of :func:`lsi.assessment.data_check`,
+        or an assumption report (its ``.data``), so the figure draws the very windows the
+        report lists; default: ``data_check`` is run here (with ``window``, ``noise`` and
+        ``level``).
     window : int, optional
         Points per window (default that of :func:`lsi.assessment.data_check`,
-        ``max(4, n // 3)``); of its windows, those overlapping by about half are drawn.
+        ``max(4, n // 3)``); every window is drawn, as the report lists them.
     noise : str, optional
         Noise model of the local fits (default: that of ``fits``, else the series');
         it gives the capability whose logarithm is fitted (the odds for ``logit``) and
@@ -159,61 +176,78 @@ def doubling_times(
             labels.append(lab)
             drawn.append((x_grid, v, lo, hi, st["color"], r.name))
             finite_vals += [v, lo, hi]
-        loc, w, why_none = _local_doubling(fits, series, noise, window, level) if local else ([], None, None)
+        if check is not None and not isinstance(check, Mapping):
+            check = getattr(check, "data", None)
+            if not isinstance(check, Mapping):
+                raise ParameterValueError(
+                    "check= takes the dict of lsi.assessment.data_check or an AssumptionReport (lsi.assumptions)"
+                )
+        if check is not None:
+            level = float(check.get("level", level))
+        loc, w, why_none = _local_doubling(fits, series, noise, window, level, check) if local else ([], None, None)
         lv, llo, lhi, lunb, lnoint = interval_arrays(
             [Interval(d["value"], d["lower"], d["upper"], level) for d in loc], DAYS
         )
         finite_vals += [lv, llo, lhi]
         freeze_ylim(ax, finite_vals, log=True, pad=0.12)
-        any_unbounded = False
+        hatched = arrowed = False
         for x, _v, lo, hi, color, name in drawn:
-            any_unbounded |= band_fill(ax, x, lo, hi, color, 0.18, gid=f"band:{name}")
+            hatched |= band_fill(ax, x, lo, hi, color, 0.18, gid=f"band:{name}")
         if loc:
             xm = xvals([d["t"] for d in loc], dates)
             x1 = xvals([d["t_start"] for d in loc], dates)
             x2 = xvals([d["t_end"] for d in loc], dates)
             has = np.isfinite(lv)
-            bounded = has & np.isfinite(llo) & np.isfinite(lhi)
-            yerr = np.vstack([lv - llo, lhi - lv])
-            ax.errorbar(
-                xm[bounded],
-                lv[bounded],
-                yerr=yerr[:, bounded],
-                fmt="none",
-                ecolor=style.DATA_COLOUR,
-                elinewidth=0.8,
-                zorder=5,
-                gid="local-interval",
-            )
-            ax.hlines(
-                lv[has],
-                x1[has],
-                x2[has],
-                colors=style.GREY,
-                linewidth=0.8,
-                zorder=4,
-                gid="local-window",
-            )
+            dense = len(loc) > DENSE_WINDOWS
+            if dense:
+                # many windows sliding a point at a time: their intervals as one band through the
+                # windows' centres (hatched to the edge where unbounded), the spans of the first
+                # and last windows only (every window fits the same number of points)
+                hatched |= band_fill(ax, xm, llo, lhi, style.GREY, 0.3, gid="local-interval", zorder=4)
+                ends = np.flatnonzero(has)[[0, -1]] if has.any() else np.array([], dtype=int)
+                ax.hlines(lv[ends], x1[ends], x2[ends], colors=style.GREY, linewidth=0.8, zorder=4, gid="local-window")
+            else:
+                bounded = has & np.isfinite(llo) & np.isfinite(lhi)
+                yerr = np.vstack([lv - llo, lhi - lv])
+                ax.errorbar(
+                    xm[bounded],
+                    lv[bounded],
+                    yerr=yerr[:, bounded],
+                    fmt="none",
+                    ecolor=style.DATA_COLOUR,
+                    elinewidth=0.8,
+                    zorder=5,
+                    gid="local-interval",
+                )
+                ax.hlines(
+                    lv[has],
+                    x1[has],
+                    x2[has],
+                    colors=style.GREY,
+                    linewidth=0.8,
+                    zorder=4,
+                    gid="local-window",
+                )
+                for i in np.flatnonzero(lunb):
+                    ax.plot(
+                        [xm[i], xm[i]],
+                        [llo[i], lv[i]],
+                        color=style.DATA_COLOUR,
+                        linewidth=0.8,
+                        zorder=5,
+                    )
+                    edge_arrow(ax, float(xm[i]), float(lv[i]), style.DATA_COLOUR)
+                    arrowed = True
             (pts,) = ax.plot(
                 xm[has],
                 lv[has],
                 "o",
                 color=style.DATA_COLOUR,
-                markersize=3.5,
+                markersize=2.0 if dense else 3.5,
                 zorder=6,
                 gid="local",
                 linestyle="none",
             )
-            for i in np.flatnonzero(lunb):
-                ax.plot(
-                    [xm[i], xm[i]],
-                    [llo[i], lv[i]],
-                    color=style.DATA_COLOUR,
-                    linewidth=0.8,
-                    zorder=5,
-                )
-                edge_arrow(ax, float(xm[i]), float(lv[i]), style.DATA_COLOUR)
-                any_unbounded = True
             none = ~has
             if none.any():  # the rate is not positive: no doubling at all in that window
                 ax.plot(
@@ -229,13 +263,27 @@ def doubling_times(
                 )
                 handles.append(marker_handle("^", style.DATA_COLOUR))
                 labels.append("local fit: not growing (no doubling)")
-            handles.insert(0, pts)
-            labels.insert(0, f"log-linear fits on windows of {w} points ({level:.0%} interval)")
+            what = f"log-linear fits on windows of {w} points, all {len(loc)}"
+            if dense:
+                handles[:0] = [pts, Patch(color=style.GREY, alpha=0.3, linewidth=0), span_handle()]
+                labels[:0] = [
+                    what,
+                    f"their {level:.0%} intervals",
+                    "span of the first and last windows (the points each fits)",
+                ]
+            else:
+                # an empty errorbar: the legend draws it as the point with its vertical interval
+                mark = ax.errorbar([], [], yerr=[], fmt="o", color=style.DATA_COLOUR, elinewidth=0.8, markersize=3.5)
+                handles[:0] = [mark, span_handle()]
+                labels[:0] = [f"{what} ({level:.0%} interval)", "a window's span (the points it fits)"]
         elif local and why_none:
             handles.insert(0, note_handle())
             labels.insert(0, f"no local fits: {why_none}")
-        if any_unbounded:
+        if hatched:
             handles.append(hatch_handle(style.GREY, "////", 0.5))
+            labels.append("band unbounded above (hatched to the edge)")
+        if arrowed:
+            handles.append(Line2D([], [], color=style.DATA_COLOUR, linewidth=0.8, marker="^", markersize=3.5))
             labels.append("interval unbounded above (arrow to the edge)")
         add_notes(handles, labels, results, left_out)
         odds = noise == "logit"
