@@ -20,6 +20,7 @@ import numpy as np
 from scipy import stats
 
 from . import loopmath
+from .bootstrap import DEFAULT_N
 from .diagnostics import FAILURES, Thresholds, embed, failure_analysis, takeoff_r
 from .exceptions import ParameterValueError
 from .intervals import inverse, quantile
@@ -294,7 +295,7 @@ def _in_range(row: dict[str, Any]) -> dict[str, Any]:
 def assumptions(
     fits: FitCollection,
     *,
-    n_boot: int = 1000,
+    n_boot: int = DEFAULT_N,
     seed: int | None = 0,
     thresholds: Thresholds | dict[str, float] | None = None,
     horizon: float | None = None,

@@ -96,6 +96,7 @@ import numpy as np
 from scipy import special, stats
 
 from . import leastsq, selection
+from .bootstrap import DEFAULT_N
 from .exceptions import BoundWarning, ParameterValueError, SeriesError
 from .forecast import AVERAGED, MIXTURE, Predictive, forecast
 
@@ -945,7 +946,7 @@ def calibrated_forecast(
     calibration: Calibration | None = None,
     backtest: Backtest | None = None,
     level: float = 0.9,
-    n: int = 1000,
+    n: int = DEFAULT_N,
     seed: int | None = 0,
     step: float | None = None,
     bootstrap: Bootstrap | None = None,

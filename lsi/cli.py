@@ -233,6 +233,10 @@ def _add_thresholds(p: argparse.ArgumentParser) -> None:
     )
 
 
+#: bootstrap replicates by default (lsi.bootstrap.DEFAULT_N; written here so that --help loads no numpy)
+DEFAULT_N = 500
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ._version import __version__
 
@@ -268,7 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_figures)
     p = sub.add_parser("report", help="which assumption of RSI fails first: the assumption report")
     _add_source(p)
-    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates (default 1000; 0: none)")
+    p.add_argument(
+        "--bootstrap", type=int, default=DEFAULT_N, help=f"bootstrap replicates (default {DEFAULT_N}; 0: none)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
     p.add_argument("--horizon", type=float, default=None, help="last date a failure counts (default: +20 years)")
     _add_thresholds(p)
@@ -317,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source(p, level=0.9)
     p.add_argument("--until", required=True, help="end of the forecast (decimal year or ISO date)")
     p.add_argument("--reach", type=float, default=None, help="also the date each model reaches this level (data units)")
-    p.add_argument("--n", type=int, default=1000, help="bootstrap replicates (default 1000)")
+    p.add_argument("--n", type=int, default=DEFAULT_N, help=f"bootstrap replicates (default {DEFAULT_N})")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
     p.add_argument("--step", type=float, default=None, help="spacing of the time grid in years (default: 201 points)")
     p.set_defaults(func=_cmd_forecast)

@@ -13,6 +13,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from .exceptions import ParameterValueError, require
+from .files import atomic_folder, check_output
 from .summary import report_html, report_markdown
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -76,31 +77,44 @@ def write_report(ans: Answer, fits: FitCollection, out: str, *, fmt: str = "png"
     """Write ``report.md``, ``report.html``, ``report.json``, CSVs of the numbers and the figures.
 
     Returns the paths written.  The HTML page needs the ``lsi[report]`` extra (Jinja2 and
-    markdown-it-py); without it nothing is written and one line says what to install.
+    markdown-it-py); without it nothing is written and one line says what to install.  The
+    files are written into a temporary sibling folder and moved into ``out`` when all are
+    complete (:func:`lsi.files.atomic_folder`): an interrupt or a full disk leaves ``out`` as
+    it was.  Files in ``out`` that the report does not write are left alone.
     """
-    import pandas as pd
-
     from .verdict import Answer
 
     if not isinstance(ans, Answer):
         raise ParameterValueError(f"write_report needs the checked answer, lsi.answer(fits); got {type(ans).__name__}")
     for module in ("jinja2", "markdown_it"):
         require(module, "the HTML report (lsi report --out)", "report")
-    os.makedirs(out, exist_ok=True)
-    paths = []
+    check_output(out, folder=True)
+    names: list[str] = []
+    with atomic_folder(out) as tmp:
+        rep = ans.report
+        figs = _figures(ans, fits, str(tmp), fmt, dpi)
+        md = report_markdown(ans, fits.table()[_COMPARISON], figs)
+        files = {
+            "report.md": md,
+            "report.html": report_html(md, title=f"lsi report: {rep.series_name}"),
+            "report.json": ans.to_json(indent=2),
+        }
+        for name, text in files.items():
+            with open(os.path.join(tmp, name), "w", encoding="utf-8") as fh:
+                fh.write(text)
+            names.append(name)
+        for name, df in _tables(ans, fits).items():
+            df.to_csv(os.path.join(tmp, name), index=False)
+            names.append(name)
+        names += [fn for _, fn in figs]
+    return [os.path.join(out, name) for name in names]
+
+
+def _tables(ans: Answer, fits: FitCollection) -> dict[str, Any]:
+    """The numbers behind the report, one table per CSV file."""
+    import pandas as pd
+
     rep = ans.report
-    figs = _figures(ans, fits, out, fmt, dpi)
-    md = report_markdown(ans, fits.table()[_COMPARISON], figs)
-    files = {
-        "report.md": md,
-        "report.html": report_html(md, title=f"lsi report: {rep.series_name}"),
-        "report.json": ans.to_json(indent=2),
-    }
-    for name, text in files.items():
-        p = os.path.join(out, name)
-        with open(p, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        paths.append(p)
     tables = {
         "models.csv": pd.DataFrame(rep.models),
         "comparison.csv": fits.table().reset_index(),
@@ -133,17 +147,10 @@ def write_report(ans: Answer, fits: FitCollection, out: str, *, fmt: str = "png"
     if d["autocorrelation"]:
         rows = []
         for name, m in d["autocorrelation"]["models"].items():
-            row = {"model": name, "method": m["method"], **m["autocorrelation"]}
-            row.pop("model", None)
-            row["model"] = name
+            row = {**m["autocorrelation"], "model": name, "method": m["method"]}
             for key in ("doubling_time", "singularity_time"):
                 iv = m.get(key) or {}
                 row.update({f"{key}_{k}": iv.get(k) for k in ("value", "lower", "upper")})
             rows.append(row)
         tables["autocorrelation.csv"] = pd.DataFrame(rows)
-    for name, df in tables.items():
-        p = os.path.join(out, name)
-        df.to_csv(p, index=False)
-        paths.append(p)
-    paths += [os.path.join(out, fn) for _, fn in figs]
-    return paths
+    return tables

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from . import selection
+from .bootstrap import DEFAULT_N
 from .exceptions import UnknownModelError
 from .intervals import Interval, inverse, quantile, wald
 from .models.base import LN2, GrowthModel
@@ -531,7 +532,7 @@ class FitCollection(Mapping[str, FitResult]):
 
     def bootstrap(
         self,
-        n: int = 1000,
+        n: int = DEFAULT_N,
         *,
         seed: int | None = 0,
         progress: bool | None = None,

@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .assessment import NONE_REASONS, PHRASES, AssumptionReport, assumptions
+from .bootstrap import DEFAULT_N
 from .exceptions import LsiError, ParameterValueError
 from .results import FitCollection
 
@@ -482,7 +483,7 @@ def _run(name: str, skipped: dict[str, str], fn: Callable[[], Any]) -> Any:
 def answer(
     fits: FitCollection,
     *,
-    n_boot: int = 1000,
+    n_boot: int = DEFAULT_N,
     seed: int | None = 0,
     thresholds: Any = None,
     horizon: float | None = None,

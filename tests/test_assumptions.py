@@ -240,3 +240,24 @@ def test_report_folder_needs_the_report_extra_and_writes_nothing_without_it(tmp_
     with pytest.raises(OptionalDependencyError, match=r"lsi\[report\]"):
         write_report(rep, fits, str(out))
     assert not out.exists()
+
+
+def test_an_interrupted_report_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
+    from lsi import report as report_module
+
+    fits = lsi.fit(loop_series("efficiency", 1), models=["exponential", "logistic"], warn=False)
+    ans = lsi.answer(fits, n_boot=0, checks=())
+    out = tmp_path / "rep"
+    first = report_module.write_report(ans, fits, str(out))
+    before = {p: open(p, "rb").read() for p in first}
+    (out / "mine.txt").write_text("not lsi's")
+
+    def fail(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report_module, "report_html", fail)  # an interrupt halfway through
+    with pytest.raises(KeyboardInterrupt):
+        report_module.write_report(ans, fits, str(out))
+    assert {p: open(p, "rb").read() for p in first} == before
+    assert (out / "mine.txt").read_text() == "not lsi's"
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["rep"]  # no temporary left beside it

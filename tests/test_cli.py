@@ -142,3 +142,9 @@ def test_every_option_has_help():
     for option in ("--kappa-min", "--rho-min", "--eta-min", "--seed"):
         assert re.search(rf"{option} \S+ \w+ threshold|{option} \S+ seed of", text), option
     assert "(default 0.5" in text and "(default 0:" in text
+
+
+def test_the_cli_bootstrap_default_is_the_library_one():
+    from lsi import bootstrap, cli
+
+    assert cli.DEFAULT_N == bootstrap.DEFAULT_N
