@@ -136,12 +136,43 @@ def sobol(
                     "total_order": to[i, j],
                     "total_order_low": to_lo[i, j],
                     "total_order_high": to_hi[i, j],
+                    "note": "; ".join(
+                        filter(
+                            None,
+                            (
+                                range_note("first order", fo[i, j], fo_lo[i, j], fo_hi[i, j], n),
+                                range_note("total order", to[i, j], to_lo[i, j], to_hi[i, j], n),
+                            ),
+                        )
+                    ),
                 }
             )
     df = pd.DataFrame(rows)
     df.attrs["confidence_level"] = confidence_level
     df.attrs["n"] = n
     return df
+
+
+def range_note(what: str, value: float, low: float, high: float, n: int) -> str:
+    """Why a Sobol index is not to be read as a share of variance, or "" when it is.
+
+    An index is a share of variance, in [0, 1].  A Monte Carlo estimate can fall outside by
+    its sampling error; outside beyond its own interval, the estimate is not a share at all
+    (too few samples for this output, or an output with heavy tails or a few extreme cells).
+    """
+    if not np.isfinite(value):
+        return f"{what} undefined (the output does not vary, or its variance is not finite)"
+    if 0.0 <= value <= 1.0:
+        return ""
+    lo_ok = np.isfinite(low) and low <= 1.0
+    hi_ok = np.isfinite(high) and high >= 0.0
+    if lo_ok and hi_ok:
+        clipped = min(max(value, 0.0), 1.0)
+        return f"{what} {value:.3f} lies outside [0, 1] within its sampling error: read it as {clipped:g}"
+    return (
+        f"{what} {value:.3f} lies outside [0, 1] beyond its interval: undefined at n = {n} "
+        "(raise n, or the output has heavy tails)"
+    )
 
 
 def tornado(

@@ -783,8 +783,15 @@ def sweep_text(
 
 
 def sobol_text(indices: pd.DataFrame) -> str:
-    """``lsi sweep --sobol``: the table of Sobol indices, three decimals."""
-    return indices.to_string(index=False, float_format=lambda x: f"{x:.3f}")
+    """``lsi sweep --sobol``: the table of Sobol indices, three decimals; an index that is not
+    a share of variance (outside [0, 1]) is named below the table with the reason."""
+    table = indices.drop(columns=["note"], errors="ignore")
+    text = table.to_string(index=False, float_format=lambda x: f"{x:.3f}")
+    if "note" in indices:
+        notes = [f"- {r.output}, {r.parameter}: {r.note}" for r in indices.itertuples() if r.note]
+        if notes:
+            text += "\n\nNot shares of variance:\n" + "\n".join(notes)
+    return text
 
 
 def datasets_text(titles: Mapping[str, str]) -> str:
