@@ -141,7 +141,7 @@ def data_check(fits: FitCollection, *, window: int | None = None, level: float =
 
 
 # ---------------------------------------------------------------- the report
-@dataclass
+@dataclass(frozen=True, repr=False)
 class AssumptionReport:
     """Which assumption fails first, when, at what capability, and how sure we are.
 
@@ -228,6 +228,18 @@ class AssumptionReport:
 
     def __str__(self) -> str:
         return self.summary()
+
+    def __repr__(self) -> str:
+        top = max(self.probabilities, key=lambda k: self.probabilities[k])
+        return (
+            f"<AssumptionReport for {self.series_name!r}: {top} first, P = {self.probabilities[top]:.2f} by "
+            f"Akaike weights, {self.n_boot} bootstrap replicates (unchecked: lsi.answer checks it)>"
+        )
+
+    def _repr_html_(self) -> str:
+        from .display import assumption_report_html
+
+        return assumption_report_html(self)
 
 
 def _clean(obj: Any) -> Any:

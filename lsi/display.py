@@ -241,6 +241,16 @@ def assumption_report_html(rep: Any) -> str:
     return f'<div class="lsi-assumptions">\n<div>{head}</div>\n<p>{_e(rep.verdict)}</p>\n{probs}\n{models}\n</div>'
 
 
+def answer_html(ans: Any) -> str:
+    """The checked answer (:func:`lsi.answer`) as HTML: the headline, one line per check, and
+    the assumption report beneath (for ``Answer._repr_html_``)."""
+    checks = "".join(f"<li><em>{_e(k)}</em>: {_e(v)}</li>" for k, v in ans.sentences().items())
+    return (
+        f'<div class="lsi-answer">\n<p><strong>Answer ({_e(ans.strength)}).</strong> {_e(ans.headline)}</p>\n'
+        f"<ul>{checks}</ul>\n{assumption_report_html(ans.report)}\n</div>"
+    )
+
+
 # ---------------------------------------------------------------- the lmfit-style report
 def fit_report_text(r: FitResult, level: float | None = None, min_correl: float = 0.1) -> str:
     """One fit as lmfit's ``fit_report`` lays it out: the fit statistics, the parameters with

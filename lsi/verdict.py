@@ -47,7 +47,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -386,6 +386,11 @@ class Answer:
     def __repr__(self) -> str:
         return f"<Answer for {self.series_name!r}: {self.strength}: {self.headline}>"
 
+    def _repr_html_(self) -> str:
+        from .display import answer_html
+
+        return answer_html(self)
+
 
 def _capital(s: str) -> str:
     return s[:1].upper() + s[1:]
@@ -567,8 +572,7 @@ def answer(
         calibration=results["calibration"],
         skipped=skipped,
     )
-    verdict = " ".join([head, *ans.sentences().values(), rep.details]).strip()
-    return Answer(**{**ans.__dict__, "verdict": verdict})
+    return replace(ans, verdict=" ".join([head, *ans.sentences().values(), rep.details]).strip())
 
 
 def _parts(

@@ -230,3 +230,17 @@ def test_report_on_metr_follows_its_checks(capsys):
         assert pair["a"] in d["headline"] and pair["b"] in d["headline"]
     assert math.isfinite(d["calibration"]["default"]["coverage"])
     assert "P = 0.97" not in d["headline"]
+
+
+def test_the_answer_and_the_report_show_in_a_notebook_escaped():
+    t = np.linspace(2000, 2020, 20)
+    y = np.exp(0.3 * (t - 2000) + np.random.default_rng(2).normal(0, 0.1, t.size))
+    fits = lsi.fit(lsi.Series(t, y, name="<script>x</script>"), ["exponential", "linear"], noise="log", warn=False)
+    ans = answer(fits, n_boot=0, checks=("autocorrelation",))
+    html = ans._repr_html_()
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert ans.headline.split(":")[0] in html and "autocorrelation" in html
+    assert "&lt;script&gt;" in ans.report._repr_html_()
+    assert repr(ans.report).startswith("<AssumptionReport for '<script>x</script>'") and "\n" not in repr(ans.report)
+    with pytest.raises(AttributeError):
+        ans.report.verdict = "changed"  # results are frozen
