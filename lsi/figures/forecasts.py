@@ -65,6 +65,91 @@ def _reach_rows(
     return rows
 
 
+def sensible_ylim(
+    anchor: Sequence[np.ndarray], values: Sequence[np.ndarray], keep: Sequence[float], log: bool
+) -> tuple[list[np.ndarray], bool]:
+    """The values that set the y axis: ``values`` cut to a range around the ``anchor`` (the
+    data, else the median over the observed times), and ``keep`` (a target, the data's
+    intervals) always.
+
+    The range reaches one span of the anchor (at least a decade on a log axis) beyond it
+    either way, so the data keep at least a third of the height however far a band runs (a
+    band that grows without bound as a fitted singularity nears would otherwise take the
+    axis to 1e11 and squeeze the data into a sliver).  Returns the values to fit the axis
+    to, and whether any finite value was cut.
+    """
+    a = np.concatenate([np.asarray(x, dtype=float).ravel() for x in anchor]) if anchor else np.array([])
+    a = a[np.isfinite(a) & (a > 0)] if log else a[np.isfinite(a)]
+    if a.size == 0:
+        return [*values, np.asarray(keep, dtype=float)], False
+    if log:
+        lo, hi = np.log10(a.min()), np.log10(a.max())
+        span = max(hi - lo, 1.0)
+        bounds = (10 ** (lo - span), 10 ** (hi + span))
+    else:
+        lo, hi = float(a.min()), float(a.max())
+        span = hi - lo if hi > lo else max(abs(hi), 1.0)
+        bounds = (lo - span, hi + span)
+    out, cut = [a], False
+    for v in values:
+        v = np.asarray(v, dtype=float).ravel()
+        fin = np.isfinite(v)
+        inside = fin & (v >= bounds[0]) & (v <= bounds[1])
+        cut |= bool((fin & ~inside).any())
+        out.append(np.clip(v[fin], *bounds))
+    out.append(np.asarray(keep, dtype=float))
+    return out, cut
+
+
+def _band_words(ds: xr.Dataset, band: str, level: float) -> tuple[str, str | None]:
+    """The legend's name of the prediction band, and a note on its calibration (None: none).
+
+    A forecast of :func:`lsi.calibration.calibrated_forecast` (it has ``prediction_default``)
+    is named calibrated when its band was calibrated; a plain forecast says it is not when
+    its ``calibration_note`` says why.
+    """
+    pct = f"{level:.0%}"
+    note = ds.attrs.get("calibration_note")
+    if "prediction_default" in ds.data_vars and "kappa" in ds.data_vars:
+        kappa = float(ds["kappa"].sel(model=band))
+        if math.isfinite(kappa):
+            past = ds["past_coverage"].sel(model=band) if "past_coverage" in ds.data_vars else None
+            cov = float(past) if past is not None else math.nan
+            widened = "" if kappa > 0 else " (not widened: its past coverage is within sampling error)"
+            name = f"{pct} band for new observations, calibrated on the series' own backtest{widened}"
+            tail = None
+            if math.isfinite(cov):
+                tail = f"before calibration, past {pct} bands covered {cov:.2f} of later observations"
+                out = float(ds.attrs.get("calibrated_coverage", math.nan))
+                if kappa > 0 and math.isfinite(out):
+                    tail += f"; calibrated, {out:.2f} out of sample"
+            return name, tail
+        return f"{pct} band for new observations, not calibrated", (
+            str(note) if note else "too few past forecasts to calibrate on"
+        )
+    if note:
+        return f"{pct} band for new observations, not calibrated", str(note)
+    return f"{pct} band for new observations", None
+
+
+def _number(x: float) -> str:
+    """A number as a reader reads it: ``3000``, ``2.5``, or ``$9.1\\times10^{6}$`` when large or small."""
+    if x != 0 and (abs(x) >= 1e5 or abs(x) < 1e-3):
+        m, e = f"{x:.1e}".split("e")
+        return f"${m}\\times10^{{{int(e)}}}$"
+    return f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def _unbounded_from(ds: xr.Dataset, band: str, t: np.ndarray, upper: Sequence[np.ndarray]) -> float | None:
+    """The first date from which the band is unbounded above (a fitted singularity passed)."""
+    if "unbounded_from" in ds.data_vars:
+        u = float(ds["unbounded_from"].sel(model=band))
+        if math.isfinite(u):
+            return u
+    first = [float(t[np.flatnonzero(np.isposinf(h))[0]]) for h in upper if np.isposinf(h).any()]
+    return min(first) if first else None
+
+
 def forecast(
     ds: xr.Dataset,
     reach: Mapping[str, Any] | None = None,
@@ -186,7 +271,16 @@ def forecast(
             vals.append(np.array([target]))
         scale = auto_yscale(yscale, *vals)
         ax.set_yscale(scale)
-        freeze_ylim(ax, vals, log=scale == "log")
+        keep = [] if target is None else [target]
+        if series is not None:
+            anchor = [series.y]
+            if series.lower is not None and series.upper is not None:
+                keep += [*series.lower, *series.upper]  # the data's intervals are never cut
+        else:
+            t_obs = float(ds.attrs.get("last_observation", t[-1]))
+            anchor = [med[t <= t_obs]] if np.any(t <= t_obs) else [med]
+        shown, cut = sensible_ylim(anchor, vals, keep, log=scale == "log")
+        freeze_ylim(ax, shown, log=scale == "log")
         colour = style.model_style(band)["color"]
         handles: list[Any] = []
         labels: list[str] = []
@@ -199,10 +293,11 @@ def forecast(
             Patch(color=colour, alpha=0.28, linewidth=0),
             Patch(color=colour, alpha=0.12, linewidth=0),
         ]
+        band_name, band_note = _band_words(ds, band, level)
         labels += [
             f"{title}: median",
             f"{level:.0%} band of the curve",
-            f"{level:.0%} band for new observations",
+            band_name,
         ]
         if mixture and "bootstrap_mixture" in model_names and band != "bootstrap_mixture":
             st = style.model_style("bootstrap_mixture")
@@ -253,10 +348,36 @@ def forecast(
         if unb:
             handles.append(hatch_handle(colour, "////", 0.5))
             labels.append("band unbounded above (after a singularity)")
+            t_unb = _unbounded_from(ds, band, t, [ph, ch])
+            if t_unb is not None:
+                xu = xvals(t_unb, dates)[0]
+                ax.axvline(xu, color=colour, linewidth=0.6, linestyle=(0, (1, 1.5)), zorder=2.5, gid="unbounded-from")
+                ax.annotate(
+                    f"unbounded above\nfrom {t_unb:.1f}",
+                    xy=(xu, 0.97),
+                    xycoords=ax.get_xaxis_transform(),
+                    xytext=(-3, 0),
+                    textcoords="offset points",
+                    ha="right",
+                    va="top",
+                    fontsize=6.5,
+                    color=colour,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6, "alpha": 0.85},
+                    zorder=6,
+                    gid="unbounded-from-label",
+                )
+        if cut:
+            top = ax.get_ylim()[1]
+            handles.append(note_handle())
+            labels.append(f"axis cut at {_number(top)} {units}: the bands run on past it".replace("  ", " "))
+        if band_note:
+            handles.append(note_handle())
+            labels.append(band_note)
         ax.set_ylabel(ylabel or units_label(units))
         x0 = xvals(t_min, dates)[0]
         x1 = xvals(x_right, dates)[0]
-        ax.set_xlim(x0, x1 + 0.02 * (x1 - x0))
+        # a margin either side, so the first point is not cut in half by the spine
+        ax.set_xlim(x0 - 0.02 * (x1 - x0), x1 + 0.02 * (x1 - x0))
         if axr is not None:
             _draw_reach(
                 axr,
