@@ -1,10 +1,10 @@
 """Saving figures for print: vector PDF/SVG with TrueType fonts or PNG at a chosen dpi,
-with reproducible metadata (:func:`save`)."""
+with reproducible metadata, written atomically (:func:`save`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import matplotlib as mpl
 import numpy as np
@@ -12,10 +12,8 @@ from matplotlib.figure import Figure
 
 from .._version import __version__
 from ..exceptions import ParameterValueError
+from ..files import atomic_path, os_errors
 from . import style
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
 
 __all__ = ["save"]
 
@@ -35,7 +33,9 @@ def save(
 
     The size is the figure's own (one or two journal columns), nothing is cropped,
     and the metadata carry no date, so the same figure saves to the same bytes.
-    Parent directories are created.
+    Parent directories are created.  The file is written atomically
+    (:func:`lsi.files.atomic_path`): an interrupt or a full disk leaves the previous file
+    (or none), never a truncated one.
 
     Parameters
     ----------
@@ -74,7 +74,8 @@ def save(
         meta = {"Creator": creator}
     else:
         meta = None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with style.context():
-        fig.savefig(path, dpi=int(dpi), format=fmt, metadata=meta, transparent=transparent)
+    with os_errors(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    with style.context(), atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=int(dpi), format=fmt, metadata=meta, transparent=transparent)
     return path
