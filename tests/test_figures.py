@@ -207,9 +207,82 @@ def test_fit_draws_data_intervals_curves_and_residuals(fits):
     # curves are the models' predictions
     line = _gids(fig, f"curve:{best.name}")[0]
     xd = np.asarray(line.get_xdata())
-    t = lsi.series.decimal_year(mdates.num2date(xd[[0, -1]]))
+    t = _dates(xd[[0, -1]])
     assert np.allclose(line.get_ydata()[[0, -1]], best.predict(t), rtol=1e-4)
     _assert_readable(fig)
+
+
+def _cielab(colour):
+    """CIE L*a*b* (D65) of an sRGB colour."""
+    c = np.array(matplotlib.colors.to_rgb(colour))
+    c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    xyz = m @ c / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 216 / 24389, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_no_two_models_share_a_colour_or_a_look():
+    """Issue 13: in the fit figure two pairs of models shared a colour."""
+    from lsi.figures import style
+    from lsi.models import ALL_MODELS
+
+    names = [m for m in ALL_MODELS if m in style.MODEL_STYLE] + ["averaged", "bootstrap_mixture"]
+    assert len(names) >= 11
+    lab = {m: _cielab(style.model_style(m)["color"]) for m in names if m != "loop"}
+    for i, a in enumerate(lab):
+        for b in list(lab)[i + 1 :]:
+            # distinct colours, not shades of one: CIE76 colour difference well above the ~2.3 a
+            # reader can just tell apart
+            assert np.linalg.norm(lab[a] - lab[b]) > 20, (a, b)
+    looks = {(style.model_style(m)["color"], str(style.model_style(m)["linestyle"])) for m in style.MODEL_STYLE}
+    assert len(looks) == len(style.MODEL_STYLE)
+    markers = [style.model_style(m)["marker"] for m in style.MODEL_STYLE]
+    assert len(set(markers)) == len(markers)
+
+
+def _pixels_of(fig, colour):
+    """Pixels of the first axes' inside drawn in ``colour`` (the legend left out)."""
+    fig.canvas.draw()
+    a = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(float) / 255
+    bb = fig.axes[0].get_window_extent()
+    h = a.shape[0]
+    a = a[int(h - bb.y1) + 1 : int(h - bb.y0) - 1, int(bb.x0) + 1 : int(bb.x1) - 1]
+    return int((np.abs(a - np.array(matplotlib.colors.to_rgb(colour))).max(axis=-1) < 0.08).sum())
+
+
+@pytest.fixture(scope="module")
+def metr_fits():
+    return lsi.fit(lsi.datasets.load("metr_horizons"), warn=False)
+
+
+def test_fit_of_every_model_keeps_each_curve_visible_and_residuals_as_markers(metr_fits):
+    """Issue 13: sigmoid curves hid the exponential, and residuals were joined by lines."""
+    from lsi.figures import style
+
+    fig = figures.fit(metr_fits)
+    curves = _gids(fig, "curve:")
+    drawn = [c.get_gid().split(":", 1)[1] for c in curves]
+    assert len(drawn) == sum(r.converged for r in metr_fits.values()) >= 8
+    colours = [matplotlib.colors.to_hex(c.get_color()) for c in curves]
+    assert len(set(colours)) == len(colours)  # no two drawn models share a colour
+    residuals = _gids(fig, "residual:")
+    assert len(residuals) == len(drawn)
+    for r in residuals:
+        assert r.get_linestyle() == "None" and r.get_marker() not in (None, "None", "")
+    assert len({r.get_marker() for r in residuals}) == len(residuals)
+    # the legend shows each model's residual marker on its line
+    handles = {lab: h for lab, h in zip(_labels(fig), fig.legends[0].legend_handles, strict=True)}
+    exp_label = next(lab for lab in handles if lab.startswith("Exponential ("))
+    assert handles[exp_label].get_marker() == style.model_style("exponential")["marker"]
+    _assert_readable(fig)
+    # the exponential is as visible beside the sigmoids that coincide with it as alone
+    green = style.model_style("exponential")["color"]
+    sigmoids = [m for m in ("exponential", "logistic", "richards", "brake", "gompertz") if m in drawn]
+    assert len(sigmoids) >= 3
+    alone = _pixels_of(figures.fit(metr_fits, "exponential", residuals=False, width="single"), green)
+    crowded = _pixels_of(figures.fit(metr_fits, sigmoids, residuals=False, width="single"), green)
+    assert crowded >= 0.85 * alone, (crowded, alone)
 
 
 def test_fit_linear_scale_models_subset_and_no_residuals():
@@ -281,20 +354,79 @@ def test_doubling_times_models_and_local_fits(fits):
     t_end = fits.series.t[-1]
     assert line.get_ydata()[-1] == pytest.approx(best.doubling_time(t_end).value * 365.25, rel=1e-6)
     (pts,) = _gids(fig, "local")
-    n = len(fits.series)
-    n_windows = len(range(0, n - 8 + 1, 4)) + (0 if (n - 8) % 4 == 0 else 1)
-    assert len(pts.get_xdata()) == n_windows
-    # the points are lsi.assessment.data_check's doubling times (one implementation)
+    # every window of lsi.assessment.data_check is drawn: the windows the report's text lists
     from lsi.assessment import data_check
 
     check = data_check(fits, window=8)["doubling_times"]
-    kept = [check[i] for i in (*range(0, len(check), 4), len(check) - 1)]
-    kept = list({id(d): d for d in kept}.values())
-    assert np.allclose(pts.get_ydata(), [d["value"] * 365.25 for d in kept])
-    assert np.allclose(pts.get_xdata(), xvals([d["t"] for d in kept], True), rtol=0, atol=1e-6)
+    assert len(check) == len(fits.series) - 8 + 1
+    assert len(pts.get_xdata()) == len(check)
+    assert np.allclose(pts.get_ydata(), [d["value"] * 365.25 for d in check])
+    assert np.allclose(pts.get_xdata(), xvals([d["t"] for d in check], True), rtol=0, atol=1e-6)
+    (spans,) = _gids(fig, "local-window")
+    assert len(spans.get_segments()) == len(check)
     labels = _labels(fig)
     assert any("windows of 8 points" in lab for lab in labels)
+    assert "a window's span (the points it fits)" in labels  # the grey bars have a legend entry
+    assert _legend_hatch(fig) == _drawn_hatch(fig)  # a hatch in the legend only if one is drawn
     assert any(lab.startswith("not shown:") for lab in labels)
+    _assert_readable(fig)
+
+
+def _drawn_hatch(fig):
+    return any(a.get_hatch() for ax in fig.axes for a in ax.collections + ax.patches)
+
+
+def _legend_hatch(fig):
+    legends = fig.legends + [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    return any(getattr(h, "get_hatch", lambda: None)() for leg in legends for h in leg.legend_handles)
+
+
+def _listed_windows(text):
+    """The windows the report's text lists: 'Local doubling times (...): 2021.8: 256 [...]; ...'."""
+    line = text.split("Local doubling times", 1)[1].split("\n", 1)[0]
+    return line.split("):", 1)[1].count(";") + 1
+
+
+@pytest.mark.parametrize("source", ["synthetic", "metr_horizons"])
+def test_doubling_times_draws_every_window_the_report_lists(source, fits):
+    """Issue 13: on METR the figure drew 8 windows where the report's text listed 13; it now
+    draws the report's own windows, with a legend entry for their spans and no hatch it does
+    not use."""
+    f = fits if source == "synthetic" else lsi.fit(lsi.datasets.load(source), warn=False)
+    rep = lsi.assumptions(f, n_boot=0)
+    n_listed = _listed_windows(rep.summary())
+    assert n_listed == len(rep.data["doubling_times"])
+    if source == "metr_horizons":
+        assert n_listed == 13
+    for fig in (figures.doubling_times(f, check=rep), figures.doubling_times(f)):
+        (pts,) = _gids(fig, "local")
+        assert len(pts.get_xdata()) == n_listed
+        assert np.allclose(pts.get_ydata(), [d["value"] * 365.25 for d in rep.data["doubling_times"]])
+        (spans,) = _gids(fig, "local-window")
+        assert len(spans.get_segments()) == n_listed
+        labels = _labels(fig)
+        assert any(f"all {n_listed}" in lab for lab in labels)
+        assert "a window's span (the points it fits)" in labels
+        assert _legend_hatch(fig) == _drawn_hatch(fig)
+        _assert_readable(fig)
+    with pytest.raises(ParameterValueError, match="check="):
+        figures.doubling_times(f, check=object())
+
+
+def test_doubling_times_with_many_windows_draws_them_as_a_band():
+    t = np.linspace(1970, 2020, 90)
+    y = np.exp(0.35 * (t - 1970) + np.random.default_rng(4).normal(0, 0.1, t.size))
+    f = lsi.fit(lsi.Series(t, y), ["exponential", "linear"], noise="log", warn=False)
+    check = lsi.assessment.data_check(f)
+    fig = figures.doubling_times(f)
+    (pts,) = _gids(fig, "local")
+    assert len(pts.get_xdata()) == len(check["doubling_times"]) > 20  # every window, still
+    assert [a for a in _gids(fig, "local-interval") if isinstance(a, PolyCollection)]
+    (spans,) = _gids(fig, "local-window")
+    assert len(spans.get_segments()) == 2  # the first and last windows' spans
+    labels = _labels(fig)
+    assert "span of the first and last windows (the points each fits)" in labels
+    assert _legend_hatch(fig) == _drawn_hatch(fig)
     _assert_readable(fig)
 
 
@@ -391,6 +523,87 @@ def test_forecast_band_past_a_singularity_is_hatched_not_clipped():
     labels = _labels(fig)
     assert any("unbounded above" in lab for lab in labels)
     _assert_readable(fig)
+
+
+def _exploding_ds(t_sing=2027.0):
+    """A band whose upper end grows past 1e11 as a singularity nears, then is unbounded."""
+    ds = _forecast_ds(inf_after=t_sing)
+    t = ds["time"].values
+    k = list(ds["model"].values).index("averaged")
+    near = (t > 2025.0) & (t <= t_sing)
+    for var in ("prediction", "curve"):
+        up = ds[var].values.copy()
+        up[k, near, 2] = up[k, near, 2] * np.exp(25.0 * (t[near] - 2025.0))  # to ~1e14
+        ds[var] = (("model", "time", "quantile"), up)
+    return ds
+
+
+def test_forecast_axis_stays_near_the_data_and_says_where_the_band_is_unbounded():
+    """Issue 13: a band past a singularity took the y axis to 1e11, squeezing the data into a
+    third of the height, and cut the first point in half on the spine."""
+    s = _series(sigma=True)
+    ds = _exploding_ds(2027.0)
+    assert np.nanmax(np.where(np.isfinite(ds["prediction"].values), ds["prediction"].values, np.nan)) > 1e11
+    fig = figures.forecast(ds, series=s)
+    (ax,) = fig.axes
+    lo, hi = ax.get_ylim()
+    data_lo, data_hi = float(np.min(s.y)), float(np.max(s.y))
+    # the data keep at least a third of the height (log axis), the data and their intervals inside
+    assert math.log10(data_hi / data_lo) >= math.log10(hi / lo) / 3.2
+    assert lo <= np.min(s.lower) and hi >= np.max(s.upper)
+    # the date from which the band is unbounded, written at it
+    (label,) = _gids(fig, "unbounded-from-label")
+    first_inf = float(ds["time"].values[np.flatnonzero(ds["time"].values > 2027.0)[0]])
+    assert label.get_text() == f"unbounded above\nfrom {first_inf:.1f}"
+    assert label.xy[0] == pytest.approx(xvals(first_inf, True)[0])
+    (vline,) = _gids(fig, "unbounded-from")
+    assert vline.get_xdata()[0] == pytest.approx(xvals(first_inf, True)[0])
+    labels = _labels(fig)
+    assert any(lab.startswith("axis cut at") for lab in labels)
+    assert "band unbounded above (after a singularity)" in labels
+    # the first point is not on the spine: a margin on the left
+    x0 = xvals(s.t[0], True)[0]
+    x_lo, x_hi = ax.get_xlim()
+    assert x_lo < x0 - 0.01 * (x_hi - x_lo)
+    _assert_readable(fig)
+    # without the data the median over the observed times anchors the axis
+    ds.attrs["last_observation"] = 2025.0
+    bare = figures.forecast(ds, width="single")
+    lo, hi = bare.axes[0].get_ylim()
+    assert hi < 1e9
+    _assert_readable(bare)
+
+
+def _calibrated_ds(kappa):
+    ds = _forecast_ds()
+    n = ds.sizes["model"]
+    ds["prediction_default"] = ds["prediction"]
+    ds["kappa"] = (("model",), np.full(n, kappa))
+    ds["past_coverage"] = (("model",), np.full(n, 0.52))
+    ds["unbounded_from"] = (("model",), np.full(n, np.nan))
+    ds.attrs.update({"calibration": "conformal drift", "calibrated_coverage": 0.82, "calibration_note": "Past ..."})
+    return ds
+
+
+def test_forecast_names_the_band_it_draws():
+    """The calibrated band is said to be calibrated on the series' own backtest; a band that
+    could not be calibrated says so and why."""
+    labels = _labels(figures.forecast(_calibrated_ds(1.3)))
+    assert "90% band for new observations, calibrated on the series' own backtest" in labels
+    assert (
+        "before calibration, past 90% bands covered 0.52 of later observations; calibrated, 0.82 out of sample"
+        in labels
+    )
+    labels = _labels(figures.forecast(_calibrated_ds(0.0)))
+    assert any("calibrated on the series' own backtest (not widened" in lab for lab in labels)
+    labels = _labels(figures.forecast(_calibrated_ds(np.nan)))
+    assert "90% band for new observations, not calibrated" in labels and "Past ..." in labels
+    plain = _forecast_ds()
+    plain.attrs["calibration_note"] = "not calibrated: the series has 5 points, too few"
+    labels = _labels(figures.forecast(plain))
+    assert "90% band for new observations, not calibrated" in labels
+    assert "not calibrated: the series has 5 points, too few" in labels
+    assert "90% band for new observations" in _labels(figures.forecast(_forecast_ds()))
 
 
 def test_forecast_rejects_bad_input():
@@ -581,6 +794,87 @@ def test_every_figure_function_takes_ax_or_fig_and_returns_the_figure():
         assert sig.return_annotation == "Figure", name
 
 
+def _confusion():
+    from lsi.distinguishability import Confusion
+
+    counts = np.array([[30, 10], [18, 22]])
+    return Confusion(
+        true_models=("hyperbolic", "exponential"),
+        models=("hyperbolic", "exponential"),
+        counts=counts,
+        n_valid=counts.sum(axis=1),
+        refit_failures=np.zeros_like(counts),
+        n=40,
+        noise_scale={"hyperbolic": 0.1, "exponential": 0.1},
+        weights={"hyperbolic": 0.7, "exponential": 0.3},
+        leader="hyperbolic",
+        rival="exponential",
+        seed=0,
+        noise="log",
+        n_points=24,
+    )
+
+
+@pytest.fixture(scope="module")
+def spec_curve():
+    from lsi import robustness
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lsi.exceptions.LsiWarning)
+        return robustness.curve(_series(sigma=True))
+
+
+#: every public figure function, its input, and how it draws into the caller's axes or figure
+_DRAWERS = {
+    "fit": (lambda c: ((c["fits"],), {}), ("ax", "fig")),
+    "comparison": (lambda c: ((c["fits"],), {}), ("fig",)),
+    "doubling_times": (lambda c: ((c["fits"],), {}), ("ax",)),
+    "forecast": (lambda c: ((_forecast_ds(),), {"series": c["fits"].series}), ("ax", "fig")),
+    "phase": (lambda c: ((_sweep_ds(), "p", "beta"), {}), ("ax",)),
+    "loop_diagnostics": (lambda c: ((_trajectory(True),), {}), ("fig",)),
+    "amdahl_speedup": (lambda c: ((), {}), ("ax",)),
+    "assumptions": (lambda c: ((c["report"],), {}), ("fig",)),
+    "sensitivity": (lambda c: ((_sobol_df(), _tornado_df()), {}), ("fig",)),
+    "backtest": (lambda c: ((_backtest_obj(),), {}), ("fig",)),
+    "distinguishability": (lambda c: ((_confusion(),), {}), ("ax",)),
+    "robustness": (lambda c: ((c["spec_curve"],), {}), ("ax", "fig")),
+}
+
+
+def test_the_contract_covers_every_figure_function():
+    assert set(_DRAWERS) == {n for n in figures.__all__ if n not in ("save", "COLUMN_WIDTHS")}
+
+
+@pytest.mark.parametrize(("name", "target"), [(n, t) for n, (_, targets) in _DRAWERS.items() for t in (*targets, None)])
+def test_every_figure_function_draws_into_the_callers_axes_or_figure_and_returns_it(
+    name, target, fits, report, spec_curve
+):
+    """Issue 13: the README says figures take ax/fig, yet figures.fit(fits, ax=ax) raised
+    TypeError.  Each function draws into the axes (one panel) or the figure (several panels)
+    it is given, adds no figure of its own, and returns the Figure drawn."""
+    make, _ = _DRAWERS[name]
+    args, kw = make({"fits": fits, "report": report, "spec_curve": spec_curve})
+    draw = getattr(figures, name)
+    before = plt.get_fignums()
+    if target == "ax":
+        fig = plt.figure(figsize=(7.2, 3.6))
+        ax = fig.add_subplot()
+        out = draw(*args, ax=ax, **kw)
+        assert out is fig
+        # drawn in the axes given (or in axes inset in them), not in new axes beside them
+        assert any(a.has_data() or a.images or a.collections for a in (ax, *ax.child_axes))
+        assert set(fig.axes) <= {ax, *ax.child_axes}
+    elif target == "fig":
+        fig = plt.figure(figsize=(7.2, 4.0))
+        out = draw(*args, fig=fig, **kw)
+        assert out is fig and fig.axes
+    else:
+        out = draw(*args, **kw)
+        assert out.axes
+    assert isinstance(out, matplotlib.figure.Figure)
+    assert len(plt.get_fignums()) == len(before) + 1  # the caller's figure, or one new one
+
+
 def test_figures_draw_into_given_axes_with_the_legend_beside_them():
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(7.2, 3), layout="constrained")
     out = figures.amdahl_speedup(ax=a2)
@@ -603,7 +897,9 @@ def imagenet():
 
 
 def _dates(fig_x):
-    return lsi.series.decimal_year(mdates.num2date(np.asarray(fig_x, dtype=float)))
+    """Axis date numbers to decimal years (matplotlib's dates are UTC; decimal years are too)."""
+    naive = [d.replace(tzinfo=None) for d in mdates.num2date(np.asarray(fig_x, dtype=float))]
+    return lsi.series.decimal_year(naive)
 
 
 def test_assumptions_probabilities_bars_and_singularities(report):
@@ -940,17 +1236,24 @@ def test_save_writes_print_ready_reproducible_files(tmp_path, fits):
 
 
 def test_save_all_writes_the_set_and_the_forecast_when_available(tmp_path, fits, monkeypatch):
+    import lsi.calibration
     from lsi.fitting import FitCollection
 
     calls = {}
+    shared = {}  # the bootstrap each computation was given
 
-    def fake_forecast(self, until, level=0.9):
+    def fake_forecast(self, until, level=0.9, **kw):
         calls["forecast"] = (until, level)
+        shared["forecast"] = kw.get("bootstrap")
         return _forecast_ds()
 
-    def fake_reach(self, level):
+    def fake_reach(self, level, **kw):
         calls["reach"] = level
+        shared["reach"] = kw.get("bootstrap")
         return {"averaged": {"value": 2026.0, "lower": 2025.5, "upper": None}, "exponential": None}
+
+    def fake_calibrated_base(fits_, until, level=0.9, **kw):  # the forecast calibrated_forecast widens
+        return fake_forecast(fits_, until, level, **kw)
 
     drawn = {}
     real_assumptions, real_backtest = figures.assumptions, figures.backtest
@@ -967,7 +1270,18 @@ def test_save_all_writes_the_set_and_the_forecast_when_available(tmp_path, fits,
     monkeypatch.setattr(figures, "backtest", spy_backtest)
     monkeypatch.setattr(FitCollection, "forecast", fake_forecast)
     monkeypatch.setattr(FitCollection, "time_to_reach", fake_reach)
-    written, skipped = paper_figures.save_all(fits, tmp_path, format="png", dpi=40, reach=1e4, n_boot=20)
+    monkeypatch.setattr(lsi.calibration, "forecast", fake_calibrated_base)
+    drawn_forecast = {}
+    real_forecast = figures.forecast
+
+    def spy_forecast(ds, *a, **kw):
+        drawn_forecast["ds"] = ds
+        return real_forecast(ds, *a, **kw)
+
+    monkeypatch.setattr(figures, "forecast", spy_forecast)
+    written, skipped = paper_figures.save_all(
+        fits, tmp_path, format="png", dpi=40, reach=1e4, n_boot=20, backtest_boot=20
+    )
     assert set(written) == {"fit", "comparison", "doubling_times", "assumptions", "backtest", "forecast"}
     assert set(skipped) == {"sensitivity"}
     assert calls == {"forecast": (pytest.approx(fits.series.t[-1] + 3), 0.9), "reach": 1e4}
@@ -976,6 +1290,12 @@ def test_save_all_writes_the_set_and_the_forecast_when_available(tmp_path, fits,
     assert set(models) <= set(fits) | {"averaged", "bootstrap_mixture", "naive"} and "naive" in models
     assert level == 0.9
     assert all(p.exists() and p.stat().st_size > 0 for p in written.values())
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".lsi-tmp-")]  # written as a set
+    # one bootstrap, the report's, behind the assumptions, the forecast and the reaching dates
+    assert shared["forecast"] is shared["reach"] and shared["forecast"].n == 20
+    # the forecast drawn is the calibrated one
+    ds = drawn_forecast["ds"]
+    assert "prediction_default" in ds and ds.attrs["calibration"] == "conformal drift"
     drawn.clear()
     written, skipped = paper_figures.save_all(fits, tmp_path / "b", format="svg", n_boot=0)
     assert drawn == {"assumptions": (0, False, True)}
@@ -985,9 +1305,21 @@ def test_save_all_writes_the_set_and_the_forecast_when_available(tmp_path, fits,
         paper_figures.save_all(fits, tmp_path / "c", n_boot=-1)
     # a report already made (lsi report) is drawn as it is, its bootstrap not recomputed
     drawn.clear()
+    shared.clear()
     rep = lsi.assumptions(fits, n_boot=12, seed=3)
     paper_figures.save_all(fits, tmp_path / "d", format="png", dpi=40, n_boot=0, report=rep)
     assert drawn == {"assumptions": (12, True, True)}
+    assert shared["forecast"] is rep.bootstrap and "reach" not in shared  # no reach asked
+    # too short to calibrate on: the default band, and the figure says why
+    short = lsi.fit(_series(n=5), ["exponential"], noise="log", warn=False)
+    paper_figures.save_all(short, tmp_path / "e", format="png", dpi=40, n_boot=0)
+    ds = drawn_forecast["ds"]
+    assert "prediction_default" not in ds and ds.attrs["calibration_note"].startswith("not calibrated: ")
+    # the default band when asked for
+    paper_figures.save_all(fits, tmp_path / "f", format="png", dpi=40, n_boot=0, calibrated=False)
+    assert "prediction_default" not in drawn_forecast["ds"]
+    with pytest.raises(ParameterValueError, match="backtest_boot"):
+        paper_figures.save_all(fits, tmp_path / "g", backtest_boot=-1)
 
 
 @pytest.mark.filterwarnings("ignore::lsi.exceptions.LsiWarning")
@@ -999,7 +1331,9 @@ def test_cli_figures(tmp_path, capsys, monkeypatch):
 
     # the command's bootstraps (200 replicates) and its forecast at a test's size
     monkeypatch.setattr(FitCollection, "forecast", lambda self, until, level=0.9: _forecast_ds())
-    monkeypatch.setattr(paper_figures, "save_all", functools.partial(paper_figures.save_all, n_boot=20))
+    monkeypatch.setattr(
+        paper_figures, "save_all", functools.partial(paper_figures.save_all, n_boot=20, backtest_boot=20)
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         code = main(
