@@ -17,6 +17,7 @@ __all__ = [
     "OptionalDependencyError",
     "InputError",
     "OutputError",
+    "UsageError",
     "LsiWarning",
     "SeriesWarning",
     "BoundWarning",
@@ -81,6 +82,14 @@ class InputError(_FileError):
 
 class OutputError(_FileError):
     """An output cannot be written (no permission, no space, read-only, a file in the way)."""
+
+
+class UsageError(LsiError, ValueError):
+    """A command-line option is malformed or out of range (the ``lsi`` command exits with 2).
+
+    Its text is one line that names the option and the fix, e.g. ``--seed -1: a seed is a
+    whole number >= 0 (e.g. --seed 0)``.
+    """
 
 
 class LsiWarning(UserWarning):

@@ -22,7 +22,7 @@ def run(capsys, *argv):
 
 
 def test_fit_json_schema_on_shipped_dataset(capsys):
-    code, out, err = run(capsys, "fit", "metr_horizons", "--models", "all", "--noise", "log", "--json")
+    code, out, err = run(capsys, "fit", "metr_horizons", "--all-rows", "--models", "all", "--noise", "log", "--json")
     assert code == 0
     d = json.loads(out)
     assert d["n"] == 17 and d["noise"] == "log"
