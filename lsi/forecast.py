@@ -58,6 +58,18 @@ __all__ = ["forecast", "time_to_reach", "predictive", "Predictive"]
 AVERAGED = "averaged"
 MIXTURE = "bootstrap_mixture"
 
+#: points of the default time grid (from the first observation to ``until``)
+DEFAULT_TIMES = 201
+#: most points of a time grid given by ``step=``
+MAX_TIMES = 10_000
+#: most (time, bootstrap replicate) pairs a ``step=`` grid may cost beyond the default
+#: grid's: each takes about 260 bytes and 10 us (measured: 10,000 times x 1000 replicates
+#: took 2.6 GB and 110 s), so 2e6 is about half a GB and 20 s
+MAX_TIME_REPLICATES = 2_000_000
+#: furthest a forecast reaches past the last observation, in years (``until = 1e9`` or a
+#: Unix time is a slip, not a forecast)
+MAX_HORIZON_YEARS = 10_000.0
+
 
 # ---------------------------------------------------------------- bootstrap (shared, kept on the collection)
 def _get_bootstrap(fits: FitCollection, n: int, seed: int | None, given: Bootstrap | None) -> Bootstrap:
@@ -360,10 +372,78 @@ def predictive(
 
 # ---------------------------------------------------------------- forecast
 def _as_year(value: Any, what: str) -> float:
+    """A date, or a decimal year as a number or text (``"2030.5"`` is mid-2030, never May)."""
     try:
         return float(decimal_year(value)[0])
     except (SeriesError, ValueError, TypeError, IndexError):
         raise ParameterValueError(f"{what} = {value!r} is not a date or a decimal year; give e.g. 2030") from None
+
+
+def _end_of_forecast(until: Any, t_last: float) -> float:
+    """``until`` as a decimal year: finite, after the last observation and at most
+    :data:`MAX_HORIZON_YEARS` past it."""
+    end = _as_year(until, "until")
+    if not math.isfinite(end):
+        raise ParameterValueError(
+            f"until = {until!r} is not a finite date; give a decimal year (e.g. 2030.5) or a date"
+        )
+    if not end > t_last:
+        raise ParameterValueError(
+            f"until = {end:.3f} is not after the last observation ({t_last:.3f}); forecast to a later date"
+        )
+    if end - t_last > MAX_HORIZON_YEARS:
+        raise ParameterValueError(
+            f"until = {end:.6g} is {end - t_last:.3g} years after the last observation ({t_last:.3f}); a forecast "
+            f"reaches at most {MAX_HORIZON_YEARS:,.0f} years past the data: give an earlier until "
+            f"(e.g. {t_last + 10:.0f})"
+        )
+    return end
+
+
+def _replicates(n: Any, bootstrap: Bootstrap | None) -> int | None:
+    """The number of bootstrap replicates a forecast will use (None when ``n`` is not a count:
+    the bootstrap's own check then says so)."""
+    if bootstrap is not None:
+        return int(bootstrap.n)
+    if isinstance(n, bool) or not isinstance(n, int | np.integer | float | np.floating):
+        return None
+    return int(n) if math.isfinite(n) else None
+
+
+def _time_grid(t_first: float, end: float, step: Any, replicates: int | None) -> np.ndarray:
+    """The forecast's times: :data:`DEFAULT_TIMES` points from the first observation to
+    ``end``, or every ``step`` years and ``end``, within :data:`MAX_TIMES` points and
+    :data:`MAX_TIME_REPLICATES` time-replicate pairs (counted before anything is allocated)."""
+    if step is None:
+        return np.linspace(t_first, end, DEFAULT_TIMES)
+    ok = isinstance(step, int | float | np.integer | np.floating) and not isinstance(step, bool)
+    if not (ok and math.isfinite(step) and step > 0):
+        raise ParameterValueError(f"step = {step!r} must be a positive number of years, e.g. 0.25")
+    step = float(step)
+    span = end - t_first
+    ratio = span / step
+    count = math.ceil(ratio) + 1 if math.isfinite(ratio) else math.inf  # the grid's points and the end
+    most = MAX_TIMES
+    if replicates:
+        most = min(most, max(DEFAULT_TIMES, MAX_TIME_REPLICATES // replicates))
+    if count > most:
+        finest = _round_up(span / (most - 1))
+        why = f"at most {most:,} times"
+        if most < MAX_TIMES:
+            why += f" with {replicates:,} bootstrap replicates (at most {MAX_TIME_REPLICATES:,} time-replicate pairs)"
+        raise ParameterValueError(
+            f"step = {step:g} gives {count:,.0f} times from {t_first:.3f} to {end:.3f}; a forecast takes "
+            f"{why}: give step >= {finest:g}, or leave step out ({DEFAULT_TIMES} times)"
+        )
+    t = t_first + step * np.arange(math.ceil(span / step))
+    t = t[t < end]
+    return np.append(t, end)
+
+
+def _round_up(x: float) -> float:
+    """``x`` rounded up to two significant digits."""
+    scale = 10.0 ** (math.floor(math.log10(x)) - 1)
+    return math.ceil(x / scale - 1e-9) * scale
 
 
 def forecast(
@@ -383,7 +463,9 @@ def forecast(
     fits : FitCollection
         From :func:`lsi.fit`.
     until : float or date
-        End of the forecast (decimal year or date); must lie after the last observation.
+        End of the forecast: a decimal year (a number, or text such as ``"2030.5"``,
+        read as mid-2030) or a date; finite, after the last observation and at most
+        :data:`MAX_HORIZON_YEARS` (10,000) years past it.
     level : float
         Central probability of the bands (default 0.9: the 5% and 95% quantiles).
     n : int
@@ -392,7 +474,9 @@ def forecast(
         Seed of the bootstrap.
     step : float, optional
         Spacing of the time grid in years (default: 201 points from the first
-        observation to ``until``).
+        observation to ``until``).  The grid is bounded: at most :data:`MAX_TIMES`
+        (10,000) times, and at most :data:`MAX_TIME_REPLICATES` (2e6) times x bootstrap
+        replicates beyond the default grid's cost (with 1000 replicates, 2000 times).
     bootstrap : Bootstrap, optional
         A bootstrap of ``fits`` to reuse (``fits.bootstrap(n)``); by default one is
         made (and cached on the collection for later calls with the same ``n`` and
@@ -421,7 +505,9 @@ def forecast(
     Raises
     ------
     ParameterValueError
-        When ``until`` is not after the last observation, or ``level`` is not in (0, 1).
+        When ``until`` is not a finite date after the last observation (and within
+        10,000 years of it), ``step`` is not positive or gives too many times, or
+        ``level`` is not in (0, 1).  Each is checked before the bootstrap runs.
 
     Examples
     --------
@@ -440,20 +526,8 @@ def forecast(
 
     _check_level(level, "level")
     t_first, t_last = float(fits.series.t[0]), float(fits.series.t[-1])
-    end = _as_year(until, "until")
-    if not end > t_last:
-        raise ParameterValueError(
-            f"until = {end:.3f} is not after the last observation ({t_last:.3f}); forecast to a later date"
-        )
-    if step is None:
-        t = np.linspace(t_first, end, 201)
-    else:
-        if not (np.isfinite(step) and step > 0):
-            raise ParameterValueError(f"step = {step!r} must be a positive number of years, e.g. 0.25")
-        t = np.arange(t_first, end, float(step))
-        if t.size > 200_000:
-            raise ParameterValueError(f"step = {step} gives {t.size} times; use a coarser step")
-        t = np.append(t, end) if t[-1] < end else t
+    end = _end_of_forecast(until, t_last)
+    t = _time_grid(t_first, end, step, _replicates(n, bootstrap))
     pr = predictive(fits, t, n=n, seed=seed, bootstrap=bootstrap)
     probs = [round((1 - level) / 2, 12), 0.5, round((1 + level) / 2, 12)]
     names = [k for k in pr.components]
