@@ -417,11 +417,17 @@ def _num(x: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _first_unbounded(time: list[float], upper: list[float | None], last: float) -> float | None:
-    """The first date after the data from which the band's upper end is unbounded (None: never)."""
-    for t, u in zip(time, upper, strict=True):
-        if t > last and u is None:
-            return t
+def _first_unbounded(ds: Any, name: str, last: float) -> float | None:
+    """The first date after the data from which a band's upper end is unbounded (None: never):
+    the calibrated forecast's ``unbounded_from``, else where the plain band's upper end is
+    infinite."""
+    if "unbounded_from" in ds:
+        return _num(ds["unbounded_from"].sel(model=name))
+    hi = float(ds["quantile"].values[-1])
+    upper = ds["prediction"].sel(model=name, quantile=hi).values
+    for t, u in zip(ds["time"].values, upper, strict=True):
+        if float(t) > last and float(u) == math.inf:
+            return float(t)
     return None
 
 
@@ -459,15 +465,14 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     def band(name: str) -> dict[str, Any]:
         p = ds["prediction"].sel(model=name)
         c = ds["curve"].sel(model=name)
-        upper = [_num(v) for v in p.sel(quantile=hi).values]
         return {
             "time": time,
             "median": [_num(v) for v in p.sel(quantile=mid).values],
             "lower": [_num(v) for v in p.sel(quantile=lo).values],
-            "upper": upper,
+            "upper": [_num(v) for v in p.sel(quantile=hi).values],
             "curve_lower": [_num(v) for v in c.sel(quantile=lo).values],
             "curve_upper": [_num(v) for v in c.sel(quantile=hi).values],
-            "unbounded_from": _first_unbounded(time, upper, last),
+            "unbounded_from": _first_unbounded(ds, name, last),
             "kappa": stat(name, "kappa"),
             "past_coverage": stat(name, "past_coverage"),
         }
@@ -513,7 +518,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
             "the band is calibrated on the series' own past forecasts)"
         )
     for m in names:
-        u = _first_unbounded(time, [_num(v) for v in ds["prediction"].sel(model=m, quantile=hi).values], last)
+        u = _first_unbounded(ds, m, last)
         if u is not None:
             lines.append(f"{m}: unbounded above from {u:.2f} (a fitted singularity has passed)")
     print("\n".join(lines))
@@ -1026,6 +1031,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except OSError as exc:
         _say("error", _os_line(exc))
+        return 2
+    except Warning as w:  # a warning made an error (python -W error)
+        _say("error", f"{w} ({type(w).__name__}, an error here because warnings are errors: -W error)")
         return 2
     except MemoryError:
         _say(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -148,3 +149,346 @@ def test_the_cli_bootstrap_default_is_the_library_one():
     from lsi import bootstrap, cli
 
     assert cli.DEFAULT_N == bootstrap.DEFAULT_N
+
+
+# ---------------------------------------------------------------- one line for every failure
+def _growth_csv(path, n=24, rate=0.7, header="t,y"):
+    """An exponential history with a little deterministic scatter, as a CSV."""
+    import math
+
+    rows = [f"{2015 + i / 2:g},{math.exp(rate * i / 2) * (1 + 0.04 * math.sin(3 * i)):.6g}" for i in range(n)]
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def _one_error(code, out, err, match=None):
+    assert code == 2, err
+    assert "Traceback" not in out + err
+    lines = [line for line in err.splitlines() if not line.startswith("lsi: warning:")]
+    assert len(lines) == 1 and lines[0].startswith("lsi: error:"), err
+    if match is not None:
+        assert match in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["report", "H", "--seed", "-1"], "--seed -1: a seed is a whole number >= 0 (e.g. --seed 0)"),
+        (["forecast", "H", "--until", "2030", "--seed", "x"], "--seed 'x': a seed is a whole number"),
+        (["report", "H", "--horizon", "nan"], "--horizon nan: a date must be a finite decimal year"),
+        (["report", "H", "--horizon", "2016"], "horizon = 2016.000 is not after the last observation"),
+        (["forecast", "H", "--until", "inf"], "--until inf"),
+        (["forecast", "H", "--until", "2030", "--step", "0"], "--step 0: a step must be a positive"),
+        (["forecast", "H", "--until", "2030", "--step", "1e-9"], "give --step"),
+        (["fit", "H", "--level", "1"], "--level 1: a level is a probability strictly between 0 and 1"),
+        (["fit", "H", "--t0", "inf"], "--t0 inf: a time origin must be a finite number"),
+        (["report", "H", "--bootstrap", "-1"], "--bootstrap -1: the number of bootstrap replicates"),
+        (["backtest", "H", "--n-boot", "-1"], "--n-boot -1"),
+        (["backtest", "H", "--naive-points", "2"], "--naive-points 2"),
+        (["forecast", "H", "--until", "2030", "--n", "5"], "--n 5"),
+        (["figures", "H", "--out", "OUT", "--bootstrap", "-1"], "--bootstrap -1"),
+        (["sweep", "--until", "40", "--param", "g0=0.1:1:3", "--chunks", "0"], "--chunks 0"),
+        (["sweep", "--until", "nan", "--param", "g0=0.1:1:3"], "--until nan"),
+    ],
+)
+def test_wrong_values_are_one_line_naming_the_option_and_the_fix(capsys, tmp_path, argv, match):
+    src = str(_growth_csv(tmp_path / "h.csv"))
+    argv = [src if a == "H" else str(tmp_path / "out") if a == "OUT" else a for a in argv]
+    _one_error(*run(capsys, *argv), match=match)
+    assert not (tmp_path / "out").exists()
+
+
+def test_nothing_silently_dropped_param_fixed_reach(capsys, tmp_path):
+    src = str(_growth_csv(tmp_path / "h.csv"))
+    sweep = ["sweep", "--until", "40", "--fixed", "a=1"]
+    _one_error(*run(capsys, *sweep, "--param", "p=0.5:1:3", "--param", "p=0.6:1:3"), match="p is already given")
+    _one_error(*run(capsys, *sweep, "--param", "g0=0.1:1:3", "--fixed", "g0=0.5"), match="g0 is already given")
+    _one_error(*run(capsys, *sweep, "--fixed", "g0=nan"), match="--fixed g0=nan: the value must be a number")
+    # a level <= 0 cannot be reached on log noise: refused with the reason, never ignored
+    line = _one_error(*run(capsys, "forecast", src, "--until", "2030", "--reach", "0"))
+    assert "--reach 0: a level <= 0 cannot be reached on log noise" in line
+    _one_error(*run(capsys, "figures", src, "--out", str(tmp_path / "f"), "--reach", "-3"), match="--reach -3")
+    assert not (tmp_path / "f").exists()
+
+
+def test_out_is_checked_before_the_long_work(capsys, tmp_path, monkeypatch):
+    import lsi.fitting
+
+    def no_fit(*a, **k):  # the work must not start
+        raise AssertionError("fitted before --out was checked")
+
+    monkeypatch.setattr(lsi.fitting, "fit", no_fit)
+    src = str(_growth_csv(tmp_path / "h.csv"))
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    for out, match in [
+        (str(blocker), "a file of that name is there"),
+        (str(blocker / "sub"), "is a file, not a folder"),
+        ("/proc/lsi-out", "/proc holds the kernel's state"),
+        ("/sys/lsi-out", "/sys holds the kernel's state"),
+    ]:
+        for cmd in (["report", src, "--out", out], ["figures", src, "--out", out]):
+            _one_error(*run(capsys, *cmd), match=match)
+    assert blocker.read_text() == "x"
+    _one_error(*run(capsys, "sweep", "--until", "40", "--param", "g0=0.1:1:3", "--out", str(tmp_path)), "folder")
+
+
+def test_unwritable_out_folder_is_one_line(capsys, tmp_path, monkeypatch):
+    src = str(_growth_csv(tmp_path / "h.csv"))
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **k: False if str(p) == str(locked) else real(p, mode, **k))
+    _one_error(*run(capsys, "report", src, "--out", str(locked / "rep")), match="permission denied")
+    assert list(locked.iterdir()) == []
+
+
+def test_a_folder_or_device_as_source_is_one_line(capsys, tmp_path):
+    _one_error(*run(capsys, "fit", str(tmp_path)), match="it is a folder")
+    _one_error(*run(capsys, "fit", "/dev/null"), match="not a regular file")
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)  # reading it would block for ever
+    _one_error(*run(capsys, "fit", str(fifo)), match="not a regular file")
+    loop = tmp_path / "loop.csv"
+    loop.symlink_to(loop)
+    _one_error(*run(capsys, "fit", str(loop)), match="cannot read")
+
+
+def test_fallbacks_os_error_memory_interrupt(capsys, monkeypatch):
+    import errno
+
+    from lsi import cli
+
+    def boom(exc):
+        def cmd(args):
+            raise exc
+
+        return cmd
+
+    cases = [
+        (OSError(errno.EIO, "Input/output error", "/data/x.csv"), 2, "lsi: error: /data/x.csv: input/output error"),
+        (MemoryError(), 2, "lsi: error: out of memory"),
+        (KeyboardInterrupt(), 130, "lsi: interrupted"),
+    ]
+    for exc, code, first in cases:
+        monkeypatch.setattr(cli, "_cmd_datasets", boom(exc))
+        got, out, err = run(capsys, "datasets")
+        assert got == code and out == "" and "Traceback" not in err
+        assert err.splitlines() == [err.splitlines()[0]] and err.startswith(first), err
+
+
+def test_messages_stay_one_printable_line(capsys):
+    code, out, err = run(capsys, "fit", "no\nsuch\x1b[31m.csv")
+    line = _one_error(code, out, err)
+    assert "\x1b" not in err and "\\x1b" in line
+
+
+def test_warnings_are_lines_and_notes_come_after_success(capsys):
+    import io
+
+    from lsi.cli import _warning_line
+
+    buf = io.StringIO()
+    _warning_line("invalid value\nencountered", RuntimeWarning, "f.py", 1, file=buf)
+    assert buf.getvalue() == "lsi: warning: RuntimeWarning: invalid value\\nencountered\n"
+    # a failure: the one error line, no note; a success: the note at the end
+    code, out, err = run(capsys, "fit", "metr_horizons", "--models", "sigmoid")
+    assert _one_error(code, out, err).startswith("lsi: error: unknown model 'sigmoid'")
+    assert "note" not in err
+
+
+# ---------------------------------------------------------------- columns of a raw CSV
+EPOCH = """Model,Release date,ECI Score,Organization
+GPT-3,2020-05-28,100.2,OpenAI
+Gopher,2021-12-08,104.9,DeepMind
+PaLM,2022-04-04,112.3,Google
+GPT-3.5,2022-11-30,118.0,OpenAI
+GPT-4,2023-03-14,131.5,OpenAI
+Claude 3 Opus,2024-03-04,139.8,Anthropic
+GPT-4o,2024-05-13,142.1,OpenAI
+o1,2024-12-05,150.6,OpenAI
+o3,2025-04-16,157.3,OpenAI
+"""
+
+
+def test_column_options_read_a_raw_epoch_csv(capsys, tmp_path):
+    src = tmp_path / "epoch_capabilities.csv"
+    src.write_text(EPOCH)
+    line = _one_error(*run(capsys, "fit", str(src), "--models", "exponential"))
+    assert "name it with --time ..." in line and "'Release date'" in line  # the option, not time=
+    code, out, err = run(
+        capsys,
+        *("fit", str(src), "--time", "Release date", "--value", "ECI Score", "--label", "Model"),
+        *("--models", "exponential,linear", "--json"),
+    )
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["n"] == 9 and {m["name"] for m in d["models"]} == {"exponential", "linear"}
+    # options for a shipped dataset are refused, not ignored
+    line = _one_error(*run(capsys, "fit", "metr_horizons", "--time", "date", "--dropna"))
+    assert "--time, --dropna: column and date options apply to a CSV file" in line
+
+
+def test_date_options_and_messages_in_the_command_lines_words(capsys, tmp_path):
+    src = tmp_path / "dmy.csv"
+    src.write_text("date,value\n" + "\n".join(f"{d:02d}/03/{2010 + d},{2.0**d}" for d in range(1, 14)) + "\n")
+    line = _one_error(*run(capsys, "fit", str(src), "--models", "exponential"))
+    assert "--dayfirst or --monthfirst" in line and "dayfirst=" not in line
+    code, out, err = run(capsys, "fit", str(src), "--models", "exponential", "--dayfirst", "--json")
+    assert code == 0, err
+    code, out, err = run(capsys, "fit", str(src), "--models", "exponential", "--date-format", "%d/%m/%Y")
+    assert code == 0, err
+    serial = tmp_path / "serial.csv"
+    serial.write_text("date,value\n" + "\n".join(f"{45000 + 60 * i},{1.1**i}" for i in range(12)) + "\n")
+    line = _one_error(*run(capsys, "fit", str(serial), "--models", "exponential"))
+    assert "--date-unit excel" in line
+    code, out, err = run(capsys, "fit", str(serial), "--models", "exponential", "--date-unit", "excel")
+    assert code == 0, err
+    blank = _growth_csv(tmp_path / "blank.csv")
+    blank.write_text(blank.read_text().replace("\n2016,", "\n,", 1))
+    assert "--dropna" in _one_error(*run(capsys, "fit", str(blank), "--models", "exponential"))
+    code, out, err = run(capsys, "fit", str(blank), "--models", "exponential", "--dropna")
+    assert code == 0 and "lsi: warning: dropped 1 of 24 rows" in err
+
+
+# ---------------------------------------------------------------- sweep, figures, forecast
+def test_sweep_out_is_written_whole_with_any_netcdf_writer(capsys, tmp_path, monkeypatch):
+    from lsi.quadrature import output
+
+    monkeypatch.setattr(output, "netcdf_engine", lambda: "scipy")  # the writer of a plain install
+    out = tmp_path / "sweep.nc"
+    argv = ["sweep", "--param", "g0=0.1:1:4", "--param", "p=0.5:1:3", "--fixed", "a=1", "--until", "40"]
+    code, text, err = run(capsys, *argv, "--out", str(out), "--json")
+    assert code == 0, err
+    assert json.loads(text)["cells"] == 12
+    ds = output.read_netcdf(out)
+    assert ds["first_failure"].shape == (4, 3) and list(ds.attrs["first_failure_legend"])
+    assert [p.name for p in tmp_path.iterdir()] == ["sweep.nc"]
+
+
+def test_sweep_out_full_disk_leaves_nothing(capsys, tmp_path, monkeypatch):
+    import errno
+
+    import xarray as xr
+
+    def full(self, path, *a, **k):
+        with open(path, "wb") as fh:
+            fh.write(b"CDF\x01 half")
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", full)
+    out = tmp_path / "sweep.nc"
+    argv = ["sweep", "--param", "g0=0.1:1:3", "--fixed", "a=1", "--until", "40", "--out", str(out)]
+    _one_error(*run(capsys, *argv), match="no space left on the device")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_figures_help_names_every_figure_and_bootstrap_is_passed(capsys, tmp_path, monkeypatch):
+    import inspect
+
+    from lsi import cli, paper_figures
+
+    text = _help(capsys, "figures")
+    for name in cli.FIGURES:
+        assert name in text, name
+    assert "--bootstrap BOOTSTRAP bootstrap replicates" in text and f"(default {cli.DEFAULT_N}, as lsi report" in text
+    params = inspect.signature(paper_figures.save_all).parameters
+    assert "n_boot" in params and "seed" in params
+    seen = {}
+
+    def save_all(fits, directory, **kw):
+        seen.update(kw)
+        return {}, {}
+
+    monkeypatch.setattr(paper_figures, "save_all", save_all)
+    src = str(_growth_csv(tmp_path / "h.csv"))
+    code, out, err = run(capsys, "figures", src, "--out", str(tmp_path / "f"), "--models", "exponential", "--json")
+    assert code == 0, err
+    assert seen["n_boot"] == cli.DEFAULT_N and seen["seed"] == 0
+    run(
+        capsys,
+        "figures",
+        src,
+        "--out",
+        str(tmp_path / "f"),
+        "--models",
+        "exponential",
+        "--bootstrap",
+        "0",
+        "--seed",
+        "7",
+        "--until",
+        "2030-01-01",
+    )
+    assert seen["n_boot"] == 0 and seen["seed"] == 7 and seen["until"] == pytest.approx(2030.0)
+
+
+def test_every_command_documents_seed_and_thresholds(capsys):
+    for command in ("report", "forecast", "backtest", "figures", "sweep"):
+        assert re.search(r"--seed SEED seed of", _help(capsys, command)), command
+    for command in ("report", "sweep"):
+        text = _help(capsys, command)
+        for option in ("--kappa-min", "--rho-min", "--eta-min"):
+            assert re.search(rf"{option} \S+ \w+ threshold", text), (command, option)
+
+
+def test_forecast_band_is_calibrated_by_default_and_says_so(capsys, tmp_path):
+    src = str(_growth_csv(tmp_path / "h.csv"))
+    argv = ["forecast", src, "--models", "exponential", "--until", "2029", "--n", "40"]
+    code, out, err = run(capsys, *argv, "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["band"] == "calibrated"
+    cal = d["calibration"]
+    assert set(cal) >= {"method", "past_coverage", "kappa", "note"} and isinstance(cal["note"], str)
+    for band in [*d["models"], d["averaged"]]:
+        assert "unbounded_from" in band and band["unbounded_from"] is None  # no singularity here
+        assert "kappa" in band and "past_coverage" in band
+    code, out, err = run(capsys, *argv, "--json", "--uncalibrated")
+    assert code == 0, err
+    plain = json.loads(out)
+    assert plain["band"] == "uncalibrated" and plain["calibration"] is None
+    assert plain["models"][0]["unbounded_from"] is None
+    code, out, err = run(capsys, *argv)
+    assert code == 0 and "band: calibrated on the series' own past forecasts" in out
+    code, out, err = run(capsys, *argv, "--uncalibrated")
+    assert code == 0 and "band: uncalibrated" in out
+
+
+def test_forecast_unbounded_from_past_a_singularity(capsys):
+    argv = ["forecast", "metr_horizons", "--models", "hyperbolic", "--until", "2029", "--n", "40", "--json"]
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    d = json.loads(out)
+    hyp = d["models"][0]
+    t = hyp["unbounded_from"]
+    assert t is not None and t > 2025.9
+    assert all(u is None for x, u in zip(hyp["time"], hyp["upper"], strict=True) if x >= t)
+
+
+# ---------------------------------------------------------------- an interrupt
+@pytest.mark.parametrize("after", [2.0, 7.0])
+def test_sigint_is_one_line_and_exit_130_and_leaves_no_half_report(tmp_path, after):
+    import signal
+    import time
+
+    out = tmp_path / "rep"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lsi", "report", "metr_horizons", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(after)
+    if proc.poll() is not None:
+        pytest.skip("the report finished before the interrupt")
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stdout + stderr
+    # warnings said before the interrupt stay; then exactly one line
+    lines = [line for line in stderr.splitlines() if not line.startswith("lsi: warning:")]
+    assert lines == ["lsi: interrupted"], stderr
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == []
