@@ -348,10 +348,10 @@ def assumptions(
     if not isinstance(fits, FitCollection):
         raise ParameterValueError(f"assumptions needs the result of lsi.fit; got {type(fits).__name__}")
     th = loopmath.thresholds(thresholds)
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 0:
+        raise ParameterValueError(f"n_boot = {n_boot!r}; give a whole number of replicates, 0 or more")
     s = fits.series
-    horizon = float(s.t[-1] + 20.0) if horizon is None else float(horizon)
-    if horizon <= s.t[-1]:
-        raise ParameterValueError(f"horizon {horizon} is not after the last observation {s.t[-1]:.2f}")
+    horizon = check_horizon(horizon, float(s.t[-1]))
     models = []
     probs = dict.fromkeys(FAILURES, 0.0)
     notes = []
@@ -445,6 +445,20 @@ def assumptions(
         notes=notes,
         bootstrap=bootstrap,
     )
+
+
+def check_horizon(horizon: Any, last: float) -> float:
+    """The last date a failure counts: 20 years after ``last`` by default; a finite date after it."""
+    if horizon is None:
+        return last + 20.0
+    if isinstance(horizon, bool) or not isinstance(horizon, int | float | np.number):
+        raise ParameterValueError(f"horizon = {horizon!r}; give a decimal year after the last observation {last:.2f}")
+    h = float(horizon)
+    if not math.isfinite(h) or h <= last:
+        raise ParameterValueError(
+            f"horizon = {h!r} is not a date after the last observation {last:.2f}; give a later decimal year"
+        )
+    return h
 
 
 NONE_REASONS = {

@@ -29,6 +29,7 @@ from .exceptions import ParameterValueError, SeriesError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .results import FitCollection, FitResult
+    from .workers import Job
 
 __all__ = ["Bootstrap", "bootstrap", "moving_blocks"]
 
@@ -148,8 +149,32 @@ def bootstrap(
         Length of the blocks for ``scheme="block"`` (default: the cube root of the number
         of points, rounded); between 1 (case resampling) and the number of points.
     """
-    if n < 1:
-        raise ParameterValueError(f"n = {n} bootstrap replicates; give at least 1")
+    from . import workers
+    from .progress import Progress
+
+    job = plan(fits, n, seed=seed, global_starts=global_starts, scheme=scheme, block_length=block_length)
+    procs = workers.default_processes(n) if processes is None else max(1, int(processes))
+    units = list(job.units or [])
+    with Progress(n, "bootstrap", enabled=progress) as bar:
+        parts = workers.run(job.task, job.shared, job.items, processes=procs, progress=lambda i: bar.update(units[i]))
+    return job.finish(parts)
+
+
+def plan(
+    fits: FitCollection,
+    n: int = DEFAULT_N,
+    *,
+    seed: int | None = 0,
+    global_starts: bool = True,
+    scheme: str = "case",
+    block_length: int | None = None,
+) -> Job:
+    """The bootstrap of :func:`bootstrap` as a :class:`lsi.workers.Job` (the resampling drawn, the
+    refits not yet made), to run beside other work in one pool (:func:`lsi.workers.run_jobs`)."""
+    from .workers import Job
+
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ParameterValueError(f"n = {n!r} bootstrap replicates; give a whole number of at least 1")
     series = fits.series
     names = [r.name for r in fits.values()]
     rng = np.random.default_rng(seed)
@@ -164,20 +189,16 @@ def bootstrap(
         idx = np.sort(moving_blocks(rng, n, npts, block_length), axis=1)
     else:
         raise ParameterValueError(f"scheme = {scheme!r}; choose 'case' or 'block'")
-    from . import workers
-    from .progress import Progress
-
-    procs = workers.default_processes(n) if processes is None else max(1, int(processes))
     chunks = np.array_split(idx, max(1, -(-n // _CHUNK)))
-    with Progress(n, "bootstrap", enabled=progress) as bar:
-        parts = workers.run(
-            _refit_task, (fits, global_starts), chunks, processes=procs, progress=lambda i: bar.update(len(chunks[i]))
-        )
-    theta = {k: np.concatenate([p[0][k] for p in parts]) for k in names}
-    aicc = np.concatenate([p[1] for p in parts])
-    conv = np.concatenate([p[2] for p in parts])
-    fell = np.concatenate([p[3] for p in parts])
-    return Bootstrap(names, theta, aicc, conv, idx, seed, scheme, block_length, fell)
+
+    def finish(parts: list[Any]) -> Bootstrap:
+        theta = {k: np.concatenate([p[0][k] for p in parts]) for k in names}
+        aicc = np.concatenate([p[1] for p in parts])
+        conv = np.concatenate([p[2] for p in parts])
+        fell = np.concatenate([p[3] for p in parts])
+        return Bootstrap(names, theta, aicc, conv, idx, seed, scheme, block_length, fell)
+
+    return Job(_refit_task, (fits, global_starts), chunks, finish, units=[len(c) for c in chunks], name="bootstrap")
 
 
 def moving_blocks(rng: np.random.Generator, n: int, npts: int, length: int) -> np.ndarray:

@@ -33,8 +33,9 @@ from .exceptions import ParameterValueError, SeriesError, UnknownModelError
 if TYPE_CHECKING:  # pragma: no cover
     from .observation import Noise
     from .results import FitCollection, FitResult
+    from .workers import Job
 
-__all__ = ["Confusion", "PairVerdict", "confusion", "CANNOT_TELL", "DEFAULT_N"]
+__all__ = ["Confusion", "PairVerdict", "confusion", "plan", "CANNOT_TELL", "DEFAULT_N"]
 
 #: a model selected this often (or more) when its rival is true means the data cannot tell them apart
 CANNOT_TELL = 0.20
@@ -885,7 +886,86 @@ def confusion(
     from . import workers
     from .progress import Progress
 
-    if not isinstance(n, int | np.integer) or n < 1:
+    prep = _prepare(fits, models, n, seed)
+    procs, sizes = _plan(prep.total, len(prep.setups), processes)
+    job = prep.job(sizes)
+    with Progress(prep.total, "distinguishability", enabled=progress) as bar:
+        parts = workers.run(job.task, job.shared, job.items, processes=procs, progress=lambda k: bar.update(sizes[k]))
+    return job.finish(parts)
+
+
+def plan(fits: FitCollection, models: Sequence[str] | None = None, n: int = DEFAULT_N, *, seed: int | None = 0) -> Job:
+    """The simulations of :func:`confusion` as a :class:`lsi.workers.Job` (series drawn, not yet
+    refitted), to run beside other work in one pool (:func:`lsi.workers.run_jobs`)."""
+    prep = _prepare(fits, models, n, seed)
+    return prep.job([len(c) for c in np.array_split(np.arange(prep.total), max(1, -(-prep.total // _CHUNK)))])
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """The simulated series and everything the refits need, before any refit."""
+
+    fits: FitCollection
+    true: list[str]
+    names: tuple[str, ...]
+    n: int
+    seed: int | None
+    rows: np.ndarray
+    zs: np.ndarray
+    shared: tuple[Any, ...]
+    scales: dict[str, float]
+    n_points: int
+    sigma_known: bool
+
+    @property
+    def total(self) -> int:
+        return int(self.rows.size)
+
+    @property
+    def setups(self) -> list[Any]:
+        return list(self.shared[0])
+
+    def job(self, sizes: Sequence[int]) -> Job:
+        from .workers import Job
+
+        edges = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+        units = [(self.rows[a:b], self.zs[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+        return Job(_simulate_task, self.shared, units, self.finish, units=list(sizes), name="distinguishability")
+
+    def finish(self, parts: list[Any]) -> Confusion:
+        true, names, n = self.true, self.names, self.n
+        aicc = np.concatenate([p[0] for p in parts]).reshape(len(true), n, len(names))
+        conv = np.concatenate([p[1] for p in parts]).reshape(len(true), n, len(names))
+        # a refit stopped short of a minimum keeps its AICc, an upper bound of the minimum's: when
+        # even that is the lowest, the model wins the series whatever its minimum
+        best = np.argmin(aicc, axis=2)
+        valid = np.isfinite(aicc).any(axis=2)
+        counts = np.zeros((len(true), len(names)), dtype=int)
+        for i in range(len(true)):
+            counts[i] = np.bincount(best[i][valid[i]], minlength=len(names))
+        return Confusion(
+            true_models=tuple(true),
+            models=names,
+            counts=counts,
+            n_valid=valid.sum(axis=1).astype(int),
+            refit_failures=(~conv).sum(axis=1).astype(int),
+            unfinished=(~conv & np.isfinite(aicc)).sum(axis=1).astype(int),
+            n=n,
+            noise_scale=self.scales,
+            weights={k: float(v) for k, v in self.fits.weights.items()},
+            leader=true[0],
+            rival=true[1] if len(true) > 1 else None,
+            seed=self.seed,
+            noise=self.fits.noise.name,
+            n_points=self.n_points,
+            sigma_known=self.sigma_known,
+            aicc=aicc,
+            converged=conv,
+        )
+
+
+def _prepare(fits: FitCollection, models: Sequence[str] | None, n: int, seed: int | None) -> _Prepared:
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
         raise ParameterValueError(f"n = {n!r} simulated series per model; give a positive integer, e.g. 100")
     eligible = [r for r in fits.values() if r.converged]
     if not eligible:
@@ -932,41 +1012,16 @@ def confusion(
         )
         zs[i * int(n) : (i + 1) * int(n)] = centre[None, :] + rng.standard_normal((int(n), t.size)) * sd[None, :]
     rows = np.repeat(np.arange(len(true)), int(n))
-    total = rows.size
-    procs, sizes = _plan(total, len(setups), processes)
-    edges = np.concatenate([[0], np.cumsum(sizes)])
-    units = [(rows[a:b], zs[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True)]
-    shared = (setups, warm, t, sig, noise)
-    with Progress(total, "distinguishability", enabled=progress) as bar:
-        parts = workers.run(_simulate_task, shared, units, processes=procs, progress=lambda k: bar.update(sizes[k]))
-    aicc = np.concatenate([p[0] for p in parts]).reshape(len(true), int(n), len(names))
-    conv = np.concatenate([p[1] for p in parts]).reshape(len(true), int(n), len(names))
-    # a refit stopped short of a minimum keeps its AICc, an upper bound of the minimum's: when
-    # even that is the lowest, the model wins the series whatever its minimum
-    scored = aicc
-    best = np.argmin(scored, axis=2)
-    valid = np.isfinite(scored).any(axis=2)
-    counts = np.zeros((len(true), len(names)), dtype=int)
-    for i in range(len(true)):
-        counts[i] = np.bincount(best[i][valid[i]], minlength=len(names))
-    leader = true[0]
-    rival = true[1] if len(true) > 1 else None
-    return Confusion(
-        true_models=tuple(true),
-        models=names,
-        counts=counts,
-        n_valid=valid.sum(axis=1).astype(int),
-        refit_failures=(~conv).sum(axis=1).astype(int),
-        unfinished=(~conv & np.isfinite(aicc)).sum(axis=1).astype(int),
+    return _Prepared(
+        fits=fits,
+        true=true,
+        names=names,
         n=int(n),
-        noise_scale=scales,
-        weights={k: float(v) for k, v in fits.weights.items()},
-        leader=leader,
-        rival=rival,
         seed=seed,
-        noise=noise.name,
+        rows=rows,
+        zs=zs,
+        shared=(setups, warm, t, sig, noise),
+        scales=scales,
         n_points=int(t.size),
         sigma_known=sig is not None,
-        aicc=aicc,
-        converged=conv,
     )

@@ -39,6 +39,7 @@ Examples
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -124,7 +125,7 @@ class Thresholds:
         return {"kappa_min": self.kappa_min, "rho_min": self.rho_min, "eta_min": self.eta_min}
 
 
-def thresholds(th: Thresholds | Mapping[str, float] | None) -> Thresholds:
+def thresholds(th: Thresholds | Mapping[str, Any] | None) -> Thresholds:
     """A :class:`Thresholds` from None (the defaults), a Thresholds, or a mapping of its fields.
 
     Examples
@@ -136,7 +137,19 @@ def thresholds(th: Thresholds | Mapping[str, float] | None) -> Thresholds:
         return Thresholds()
     if isinstance(th, Thresholds):
         return th
-    return Thresholds(**dict(th))
+    if not isinstance(th, Mapping):
+        raise ParameterValueError(
+            f"thresholds = {th!r}; give a dict such as {{'kappa_min': 0.5, 'rho_min': 0.0, 'eta_min': 0.5}}"
+        )
+    known = ("kappa_min", "rho_min", "eta_min")
+    unknown = [k for k in th if k not in known]
+    if unknown:
+        raise ParameterValueError(f"unknown thresholds {unknown}; the thresholds are {', '.join(known)}")
+    for k, v in th.items():
+        v_: Any = v
+        if isinstance(v_, bool) or not isinstance(v_, numbers.Real):
+            raise ParameterValueError(f"threshold {k} = {v!r}; give a number")
+    return Thresholds(**{k: float(v) for k, v in th.items()})
 
 
 # --------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import numpy as np
 from . import figures
 from .assessment import assumptions as assumption_report
 from .backtest import backtest as run_backtest
+from .bootstrap import DEFAULT_N
 from .exceptions import ParameterValueError, SeriesError
 from .files import atomic_folder
 from .models import ALL_MODELS
@@ -36,7 +37,7 @@ __all__ = ["save_all"]
 
 #: bootstrap replicates by default: as many as ``lsi report`` draws (its ``--bootstrap``), so
 #: the figures and the report show the same numbers
-N_BOOT = 1000
+N_BOOT = DEFAULT_N
 #: bootstrap replicates per origin of the backtest by default (``lsi backtest --n-boot``)
 BACKTEST_BOOT = 200
 
@@ -97,7 +98,7 @@ def save_all(
         Width of the time-series figures (``comparison`` is one column).
     n_boot : int
         Bootstrap replicates of the assumption report, the forecast and the reaching dates
-        (default 1000, as ``lsi report --bootstrap``).  0: the assumption figure from Akaike
+        (default :data:`lsi.bootstrap.DEFAULT_N`, as ``lsi report --bootstrap``).  0: the assumption figure from Akaike
         weights alone, and no backtest.
     seed : int, optional
         Seed of the bootstraps and of the calibration's parameter draws.

@@ -46,13 +46,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .assessment import NONE_REASONS, PHRASES, AssumptionReport, assumptions
+from . import loopmath
+from .assessment import NONE_REASONS, PHRASES, AssumptionReport, assumptions, check_horizon
 from .bootstrap import DEFAULT_N
 from .exceptions import LsiError, ParameterValueError
 from .results import FitCollection
@@ -476,13 +477,83 @@ def _degenerate(fits: FitCollection) -> str | None:
     return None
 
 
-def _run(name: str, skipped: dict[str, str], fn: Callable[[], Any]) -> Any:
-    """One check; a failure of it is recorded, not raised (the others still run)."""
+def _check_task(shared: tuple[str, FitCollection, dict[str, Any]], item: Any) -> tuple[bool, Any]:
+    """One check (a module-level function: it may run in a worker process); a failure of it is
+    recorded as ``(False, why)``, not raised, so the others still count."""
+    name, fits, kw = shared
     try:
-        return fn()
+        if name == "robustness":
+            from .robustness import curve
+
+            return True, curve(fits, **kw)
+        if name == "autocorrelation":
+            from .dependence import intervals
+
+            return True, intervals(fits, **kw)
+        from .calibration import past_coverage
+
+        return True, past_coverage(fits, **kw)
     except (LsiError, ArithmeticError, np.linalg.LinAlgError) as exc:
-        skipped[name] = f"{name} could not be computed ({exc})"
-        return None
+        return False, f"{name} could not be computed ({exc})"
+
+
+#: where each single-item check goes in the pool's sequence (before 0.5: the calling process,
+#: which starts at once while the worker is still starting)
+_FRONT = {"robustness": 0.2, "autocorrelation": 0.3, "calibration": 0.8}
+
+
+def _jobs(
+    fits: FitCollection,
+    n_boot: int,
+    seed: int | None,
+    thresholds: Any,
+    horizon: float,
+    wanted: Sequence[str],
+    n_sim: int | None,
+    band_level: float,
+) -> dict[str, Any]:
+    """The bootstrap and the checks as jobs for one pool of processes."""
+    from . import bootstrap, distinguishability
+    from .workers import Job
+
+    def first(parts: list[Any]) -> Any:
+        return parts[0]
+
+    jobs: dict[str, Any] = {}
+    if n_boot > 0:
+        jobs["bootstrap"] = bootstrap.plan(fits, int(n_boot), seed=seed)
+    kw: dict[str, dict[str, Any]] = {
+        "robustness": {"thresholds": thresholds, "horizon": horizon},
+        "autocorrelation": {},
+        "calibration": {"level": band_level, "seed": seed},
+    }
+    for name in wanted:
+        if name == "distinguishability":
+            n = distinguishability.DEFAULT_N if n_sim is None else n_sim
+            try:
+                jobs[name] = distinguishability.plan(fits, n=n, seed=seed)
+            except LsiError as exc:
+                jobs[name] = (False, f"{name} could not be computed ({exc})")
+        else:
+            jobs[name] = Job(_check_task, (name, fits, kw[name]), [0], first, front=_FRONT[name], name=name)
+    return jobs
+
+
+def _run_jobs(jobs: dict[str, Any], progress: bool | None) -> dict[str, Any]:
+    """Run the jobs in one pool; each check's result as ``(ok, value)``, the bootstrap's as is."""
+    from . import workers
+    from .progress import Progress
+
+    runnable = {k: j for k, j in jobs.items() if isinstance(j, workers.Job)}
+    out: dict[str, Any] = {k: j for k, j in jobs.items() if k not in runnable}
+    if runnable:
+        total = sum(sum(j.units) if j.units is not None else len(j.items) for j in runnable.values())
+        procs = workers.default_processes(1, 0)
+        with Progress(total, "bootstrap and checks", enabled=progress) as bar:
+            got = workers.run_jobs(list(runnable.values()), processes=procs, progress=bar.update)
+        for k, v in zip(runnable, got, strict=True):
+            out[k] = v if k in ("bootstrap", "robustness", "autocorrelation", "calibration") else (True, v)
+    return out
 
 
 def answer(
@@ -526,37 +597,27 @@ def answer(
     unknown = [c for c in checks if c not in CHECKS]
     if unknown:
         raise ParameterValueError(f"unknown checks {unknown}; choose from {', '.join(CHECKS)}")
-    rep = assumptions(fits, n_boot=n_boot, seed=seed, thresholds=thresholds, horizon=horizon, progress=progress)
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 0:
+        raise ParameterValueError(f"n_boot = {n_boot!r}; give a whole number of replicates, 0 or more")
+    s = fits.series
+    horizon = check_horizon(horizon, float(s.t[-1]))
+    thresholds = loopmath.thresholds(thresholds)
     ident = identification(fits)
     skipped: dict[str, str] = {}
     degenerate = _degenerate(fits)
     results: dict[str, Any] = dict.fromkeys(CHECKS)
-    if degenerate is None:
-        if "robustness" in checks:
-            from .robustness import curve
-
-            results["robustness"] = _run(
-                "robustness", skipped, lambda: curve(fits, thresholds=thresholds, horizon=rep.horizon)
-            )
-        if "distinguishability" in checks:
-            from .distinguishability import DEFAULT_N, confusion
-
-            n = DEFAULT_N if n_sim is None else int(n_sim)
-            results["distinguishability"] = _run(
-                "distinguishability", skipped, lambda: confusion(fits, n=n, seed=seed, progress=progress)
-            )
-        if "autocorrelation" in checks:
-            from .dependence import intervals
-
-            results["autocorrelation"] = _run("autocorrelation", skipped, lambda: intervals(fits))
-        if "calibration" in checks:
-            from .calibration import past_coverage
-
-            results["calibration"] = _run(
-                "calibration", skipped, lambda: past_coverage(fits, level=band_level, seed=seed)
-            )
-    else:
+    wanted = [c for c in CHECKS if c in checks] if degenerate is None else []
+    if degenerate is not None:
         skipped.update(dict.fromkeys(checks, degenerate))
+    jobs = _jobs(fits, n_boot, seed, thresholds, horizon, wanted, n_sim, band_level)
+    done = _run_jobs(jobs, progress)
+    boot = done.pop("bootstrap", None)
+    for name, (ok, value) in done.items():
+        if ok:
+            results[name] = value
+        else:
+            skipped[name] = value
+    rep = assumptions(fits, n_boot=0, thresholds=thresholds, horizon=horizon, bootstrap=boot)
     h = _parts(rep, ident, results, fits, degenerate)
     head = headline(h)
     ans = Answer(

@@ -28,9 +28,10 @@ import selectors
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["run", "default_processes"]
+__all__ = ["run", "run_jobs", "Job", "default_processes"]
 
 # the worker's program: read sys.path, then the task, its shared argument and the block's items;
 # compute them, writing one byte to stderr as each is done, then all results to stdout
@@ -200,3 +201,55 @@ def run(
                 w.kill()
         raise
     return results
+
+
+@dataclass(frozen=True)
+class Job:
+    """One embarrassingly parallel piece of work for :func:`run_jobs`: ``task(shared, item)`` for
+    each item, then ``finish(results)`` (in the calling process) makes the answer.
+
+    ``units`` gives each item's weight in the progress bar (default one each), ``front``
+    (0 to 1) where in the combined sequence a single-item job goes: items are spread over the
+    sequence so that each process's contiguous block holds its share of every job.
+    """
+
+    task: Callable[[Any, Any], Any]
+    shared: Any
+    items: Sequence[Any]
+    finish: Callable[[list[Any]], Any]
+    units: Sequence[int] | None = None
+    front: float | None = None
+    name: str = field(default="")
+
+
+def _job_task(shared: Sequence[tuple[Callable[[Any, Any], Any], Any]], item: tuple[int, Any]) -> Any:
+    j, inner = item
+    task, sh = shared[j]
+    return task(sh, inner)
+
+
+def run_jobs(jobs: Sequence[Job], *, processes: int = 1, progress: Callable[[int], None] | None = None) -> list[Any]:
+    """Several jobs in one pool of processes (one start-up for all), each job's answer in order.
+
+    The items of every job are interleaved, each job's spread evenly over the combined
+    sequence, so that with :func:`run`'s contiguous blocks every process gets its share of
+    each job whatever their costs.  The order depends on the jobs alone, so a run is
+    reproducible for a given number of processes.  ``progress(units)`` is called as each item
+    is done, with its units.
+    """
+    keyed: list[tuple[float, int, int]] = []
+    for j, job in enumerate(jobs):
+        m = len(job.items)
+        for k in range(m):
+            key = job.front if (m == 1 and job.front is not None) else (k + 0.5) / m
+            keyed.append((key, j, k))
+    keyed.sort()
+    items = [(j, jobs[j].items[k]) for _, j, k in keyed]
+    weights = [int(u[k]) if (u := jobs[j].units) is not None else 1 for _, j, k in keyed]
+    shared = [(job.task, job.shared) for job in jobs]
+    done = None if progress is None else (lambda i: progress(weights[i]))
+    flat = run(_job_task, shared, items, processes=processes, progress=done)
+    per: list[list[Any]] = [[None] * len(job.items) for job in jobs]
+    for (_, j, k), r in zip(keyed, flat, strict=True):
+        per[j][k] = r
+    return [job.finish(res) for job, res in zip(jobs, per, strict=True)]

@@ -244,3 +244,27 @@ def test_the_answer_and_the_report_show_in_a_notebook_escaped():
     assert repr(ans.report).startswith("<AssumptionReport for '<script>x</script>'") and "\n" not in repr(ans.report)
     with pytest.raises(AttributeError):
         ans.report.verdict = "changed"  # results are frozen
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"horizon": math.nan}, "horizon"),
+        ({"horizon": 1990.0}, "after the last observation"),
+        ({"horizon": "2040"}, "horizon"),
+        ({"n_boot": -1}, "n_boot"),
+        ({"n_boot": 2.5}, "n_boot"),
+        ({"thresholds": {"kappa": 0.5}}, "unknown thresholds"),
+        ({"thresholds": {"kappa_min": "half"}}, "threshold kappa_min"),
+        ({"thresholds": 0.5}, "thresholds"),
+        ({"checks": ["robustnes"]}, "unknown checks"),
+    ],
+)
+def test_wrong_arguments_get_one_line(kw, match):
+    t = np.linspace(2000, 2010, 12)
+    fits = lsi.fit(lsi.Series(t, np.exp(0.3 * (t - 2000))), ["exponential"], noise="log", warn=False)
+    with pytest.raises(lsi.exceptions.ParameterValueError, match=match):
+        answer(fits, **kw)
+    if "checks" not in kw:  # the unchecked report refuses the same
+        with pytest.raises(lsi.exceptions.ParameterValueError, match=match):
+            lsi.assumptions(fits, **{"n_boot": 0, **kw})
