@@ -353,9 +353,10 @@ def _check_reach(reach: float | None, noise: str) -> None:
 
 def _check_out(path: str, *, folder: bool) -> None:
     """Refuse now, before the long work, an --out that cannot be written."""
-    from .files import check_output
+    from .files import check_output, os_errors
 
-    check_output(path, folder=folder)
+    with os_errors(path):  # an error of the check itself (a name too long) is about path too
+        check_output(path, folder=folder)
 
 
 # ---------------------------------------------------------------- the commands
