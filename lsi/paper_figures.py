@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .calibration import Calibration
     from .fitting import FitCollection
 
-__all__ = ["save_all"]
+__all__ = ["save_all", "figure_forecast"]
 
 
 #: bootstrap replicates by default: as many as ``lsi report`` draws (its ``--bootstrap``), so
@@ -160,7 +160,7 @@ def save_all(
             )
             if why_not:
                 skipped["backtest"] = why_not
-        ds = _forecast(
+        ds = figure_forecast(
             fits, end, level=level, seed=seed, bootstrap=boot, calibration=calibration, calibrated=calibrated
         )
         rows = None if reach is None else _reach_rows(fits, reach, level=level, bootstrap=boot)
@@ -175,7 +175,7 @@ def save_all(
     return written, skipped
 
 
-def _forecast(
+def figure_forecast(
     fits: FitCollection,
     end: float,
     *,

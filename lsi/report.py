@@ -48,9 +48,25 @@ def _figures(ans: Answer, fits: FitCollection, out: str, fmt: str, dpi: int) -> 
     wanted: list[tuple[str, str, Any]] = [
         ("fit", "Data and fitted models, with residuals", lambda f: f.fit(fits)),
         ("comparison", "Model comparison: Akaike weights and AICc", lambda f: f.comparison(fits)),
-        ("doubling_times", "Doubling times along the history", lambda f: f.doubling_times(fits)),
+        ("doubling_times", "Doubling times along the history", lambda f: f.doubling_times(fits, check=rep.data)),
         ("assumptions", "Which assumption fails first, and when", lambda f: f.assumptions(rep, fits=fits)),
     ]
+    from .paper_figures import figure_forecast
+
+    level = 0.9 if ans.calibration is None else ans.calibration.level
+    ds = figure_forecast(
+        fits,
+        float(fits.series.t[-1]) + 3.0,
+        level=level,
+        seed=0,
+        bootstrap=rep.bootstrap,
+        calibration=ans.calibration,
+        calibrated=ans.calibration is not None,
+    )
+    caption = f"Forecast: the model-averaged {level:.0%} band" + (
+        ", calibrated on the series' own backtest" if ans.calibration is not None else ""
+    )
+    wanted.append(("forecast", caption, lambda f: f.forecast(ds, series=fits.series)))
     if ans.robustness is not None and len(ans.robustness.rows) > 1:
         wanted.append(
             ("specifications", "The answer under each defensible data choice", lambda f: f.robustness(ans.robustness))

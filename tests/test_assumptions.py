@@ -164,6 +164,7 @@ def test_write_report_document(tmp_path):
         "autocorrelation.csv",
         "specifications.png",
         "distinguishability.png",
+        "forecast.png",
     } <= names
     html = (tmp_path / "report.html").read_text()
     assert "<table>" in html and "Answer" in html
