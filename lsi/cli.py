@@ -1029,7 +1029,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.dup2(devnull, sys.stdout.fileno())
         except (OSError, ValueError):  # pragma: no cover - stdout without a file descriptor
             pass
-        return 2
+        return 141  # as a shell reports a command ended by SIGPIPE
     except OSError as exc:
         _say("error", _os_line(exc))
         return 2

@@ -270,12 +270,23 @@ def test_fallbacks_os_error_memory_interrupt(capsys, monkeypatch):
         (OSError(errno.EIO, "Input/output error", "/data/x.csv"), 2, "lsi: error: /data/x.csv: input/output error"),
         (MemoryError(), 2, "lsi: error: out of memory"),
         (KeyboardInterrupt(), 130, "lsi: interrupted"),
+        (UserWarning("a warning made an error"), 2, "lsi: error: a warning made an error (UserWarning, an error"),
     ]
     for exc, code, first in cases:
         monkeypatch.setattr(cli, "_cmd_datasets", boom(exc))
         got, out, err = run(capsys, "datasets")
         assert got == code and out == "" and "Traceback" not in err
         assert err.splitlines() == [err.splitlines()[0]] and err.startswith(first), err
+
+
+def test_a_closed_pipe_ends_quietly(capsys, monkeypatch):
+    from lsi import cli
+
+    def cmd(args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(cli, "_cmd_datasets", cmd)
+    assert run(capsys, "datasets") == (141, "", "")
 
 
 def test_messages_stay_one_printable_line(capsys):
