@@ -1,7 +1,7 @@
 r"""Backtesting: fit up to a date, score the forecast of what came after.
 
 The honest test of a growth model is whether it would have forecast the points that
-followed (DESIGN.md section 4).  :func:`backtest` fits the models on the data up to
+followed (docs/mathematics.md, "Comparing models").  :func:`backtest` fits the models on the data up to
 each forecast origin, builds their predictive distributions for the later points
 (:func:`lsi.forecast.predictive`: bootstrap parameter uncertainty plus observation
 noise, and the two model averages) and scores them in the noise model's space

@@ -1,6 +1,6 @@
 r"""The three diagnostics of recursive self-improvement, and where each fails first.
 
-Along a loop-model trajectory (DESIGN.md section 3):
+Along a loop-model trajectory (docs/mathematics.md, "The three diagnostics"):
 
 * assumption 1, the loop is closed: closure
   :math:`\kappa(\ell) = p e^{-a\ell} / ((1-p) + p e^{-a\ell})` holds while ``kappa >= kappa_min``;

@@ -420,7 +420,7 @@ def fit(
         :meth:`lsi.Series.from_pandas` with its default columns; call that yourself to
         choose columns or drop blank rows.
     models : "all", a model name, or a list of names
-        ``"all"`` is the phenomenological models (DESIGN.md section 2); the loop
+        ``"all"`` is the phenomenological models (docs/mathematics.md, "The growth models"); the loop
         model is fitted only when named, with its parameters other than ``C0`` and
         ``g0`` fixed unless ``params`` says otherwise.
     noise : {"additive", "log", "logit"}, optional

@@ -1,6 +1,6 @@
 r"""The loop model's factors and diagnostics, written once.
 
-The loop model (DESIGN.md, section 2) is one equation for :math:`l = \ln(C/C_0)` whose factors
+The loop model (docs/mathematics.md, "The loop model") is one equation for :math:`l = \ln(C/C_0)` whose factors
 are the three assumptions of recursive self-improvement:
 
 .. math::
@@ -82,7 +82,7 @@ __all__ = [
 #: Names of the loop-model parameters, in their canonical order.
 PARAMS: tuple[str, ...] = ("g0", "p", "a", "lam", "beta", "gamma", "ceiling", "nu", "delta")
 
-#: Defaults for the parameters that have an "all assumptions hold" value (DESIGN.md table);
+#: Defaults for the parameters that have an "all assumptions hold" value (docs/mathematics.md, "The loop model");
 #: ``nu = 1`` (a logistic ceiling) only matters when ``ceiling`` is finite.  ``g0`` and ``a``
 #: have no default and must always be given.
 DEFAULTS: dict[str, float] = {
@@ -101,7 +101,7 @@ FAILURES: tuple[str, ...] = ("closure", "amplification", "efficiency", "none")
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Thresholds below which an assumption counts as failed (DESIGN.md section 3).
+    """Thresholds below which an assumption counts as failed (docs/mathematics.md, "The three diagnostics").
 
     Closure fails below ``kappa_min`` (0.5: Amdahl's knee), returns below ``rho_min`` (0: each
     doubling slower than the last) and efficiency below ``eta_min`` (0.5).

@@ -105,7 +105,7 @@ def register(cls: type[GrowthModel]) -> type[GrowthModel]:
 
 
 def names() -> list[str]:
-    """Names of every registered model: the phenomenological ones first, in DESIGN.md's order."""
+    """Names of every registered model: the phenomenological ones first, in the order of docs/mathematics.md."""
     first = [n for n in PHENOMENOLOGICAL if n in _REGISTRY]
     return first + [n for n in _REGISTRY if n not in first]
 
@@ -314,9 +314,10 @@ class GrowthModel(ABC):
     # ------------------------------------------------------------ the three assumptions
     @abstractmethod
     def loop_params(self, cols: Mapping[str, np.ndarray]) -> dict[str, np.ndarray] | None:
-        """The model's embedding in the loop model (DESIGN.md section 3): loop parameters per
-        draw from the model's parameter columns (:meth:`columns`), or None for a model with
-        no loop embedding (an exogenous regime change)."""
+        """The model's embedding in the loop model (docs/mathematics.md, "From fitted models to
+        assumptions"): loop parameters per draw from the model's parameter columns
+        (:meth:`columns`), or None for a model with no loop embedding (an exogenous regime
+        change)."""
 
     @abstractmethod
     def crossings(self, theta: np.ndarray, t0: float, th: Thresholds, horizon: float) -> Crossings:

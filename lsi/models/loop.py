@@ -29,7 +29,7 @@ __all__ = ["Loop", "LOOP_PARAMS"]
 
 @register
 class Loop(GrowthModel):
-    r"""The loop model (DESIGN.md section 2); every other model is a special case.
+    r"""The loop model (docs/mathematics.md, "The loop model"); every other model is a special case.
 
     .. math::
         \frac{d\ell}{dt} = g_0\,\frac{\left[(1-p) + p e^{-a\ell}\right]^{-\lambda}}

@@ -1,6 +1,6 @@
 r"""The eight phenomenological growth models.
 
-Each is defined once, as sympy expressions (DESIGN.md section 2): its ODE, its
+Each is defined once, as sympy expressions (docs/mathematics.md, "The growth models"): its ODE, its
 closed form, the inverse (time to reach a level) and, where they exist, its
 inflection and singularity times.  Everything numeric is derived from that.
 Time ``t`` is in decimal years, ``tau = t - t0``; ``C0`` is the capability at ``t0``.

@@ -1,6 +1,6 @@
 r"""The separable loop model, solved by vectorised quadrature.
 
-The loop model (DESIGN.md, section 2) is one ODE for :math:`l = \ln(C/C_0)`,
+The loop model (docs/mathematics.md, "The loop model") is one ODE for :math:`l = \ln(C/C_0)`,
 
 .. math::
 
