@@ -245,7 +245,8 @@ def load_source(
     from .files import os_error, os_errors
     from .series import Series
 
-    columns = {k: v for k, v in (columns or {}).items() if v is not None and v is not False}
+    # None: not given (dayfirst=False is given: month first); dropna=False is the default
+    columns = {k: v for k, v in (columns or {}).items() if v is not None and not (k == "dropna" and v is False)}
     if os.path.exists(source) or source.lower().endswith(".csv"):
         _check_readable(source, os_error)
         with os_errors(source, reading=True):

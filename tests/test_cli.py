@@ -350,6 +350,8 @@ def test_date_options_and_messages_in_the_command_lines_words(capsys, tmp_path):
     assert code == 0, err
     code, out, err = run(capsys, "fit", str(src), "--models", "exponential", "--date-format", "%d/%m/%Y")
     assert code == 0, err
+    # month first: 13/03/2023 cannot be read so, and the refusal names the option
+    assert "13/03/2023" in _one_error(*run(capsys, "fit", str(src), "--models", "exponential", "--monthfirst"))
     serial = tmp_path / "serial.csv"
     serial.write_text("date,value\n" + "\n".join(f"{45000 + 60 * i},{1.1**i}" for i in range(12)) + "\n")
     line = _one_error(*run(capsys, "fit", str(serial), "--models", "exponential"))
