@@ -23,7 +23,7 @@ from . import loopmath
 from .bootstrap import DEFAULT_N
 from .diagnostics import FAILURES, Thresholds, embed, failure_analysis, takeoff_r
 from .exceptions import ParameterValueError
-from .intervals import inverse, quantile
+from .intervals import DAYS, inverse, quantile
 from .results import FitCollection
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -202,7 +202,12 @@ class AssumptionReport:
                 "models": self.models,
                 "failure_times": self.failure_times,
                 "doubling_times": [
-                    {k: d[k] for k in ("t", "value", "lower", "upper")} for d in self.data.get("doubling_times", [])
+                    {
+                        "t": d["t"],
+                        **{k: None if d[k] is None else d[k] * DAYS for k in ("value", "lower", "upper")},
+                        "unit": "days",
+                    }
+                    for d in self.data.get("doubling_times", [])
                 ],
                 "acceleration": self.data.get("acceleration"),
                 "none_breakdown": _none_breakdown(self.models),

@@ -301,8 +301,10 @@ class ModelIntervals:
             "note": self.note,
             "autocorrelation": self.check.to_dict(),
             "params": {k: v.to_dict() for k, v in self.params.items()},
-            "doubling_time": self.doubling_time.to_dict(),
-            "singularity_time": None if self.singularity_time is None else self.singularity_time.to_dict(),
+            "doubling_time": self.doubling_time.to_days(),
+            "singularity_time": None
+            if self.singularity_time is None
+            else self.singularity_time.to_dict(unit="decimal year"),
         }
 
 

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Interval", "quantile", "wald", "inverse"]
+__all__ = ["Interval", "quantile", "wald", "inverse", "DAYS"]
+
+#: days per year: doubling times are computed in years and shown and written in days
+DAYS = 365.25
 
 
 @dataclass(frozen=True)
@@ -26,8 +29,20 @@ class Interval:
     upper: float | None
     level: float
 
-    def to_dict(self) -> dict[str, float | None]:
-        return {"value": _f(self.value), "lower": _f(self.lower), "upper": _f(self.upper)}
+    def to_dict(self, *, scale: float = 1.0, unit: str | None = None) -> dict[str, float | str | None]:
+        """``value``, ``lower``, ``upper`` (None: undefined or unbounded), times ``scale``, and the
+        ``unit`` when one is named."""
+        out: dict[str, float | str | None] = {
+            k: None if (x := _f(v)) is None else x * scale
+            for k, v in (("value", self.value), ("lower", self.lower), ("upper", self.upper))
+        }
+        if unit is not None:
+            out["unit"] = unit
+        return out
+
+    def to_days(self) -> dict[str, float | str | None]:
+        """A duration in years as JSON, in days (the unit every output of lsi gives durations in)."""
+        return self.to_dict(scale=DAYS, unit="days")
 
     @property
     def bounded(self) -> bool:

@@ -70,6 +70,11 @@ def format_value(value: float | None, stderr: float | None = None, identifiable:
     return f"{value:.{min(digits, 10)}f} ± {stderr:.2g}"
 
 
+def doubling_label(noise_name: str) -> str:
+    """What a doubling time doubles, with its unit: C itself, or the odds under logit noise."""
+    return "doubling time of the odds (days)" if noise_name == "logit" else "doubling time (days)"
+
+
 def fits_table(fits: FitCollection) -> pd.DataFrame:
     """One row per model: status, AICc, delta AICc, BIC, weight, doubling time (days) and
     singularity date with intervals, and the parameters."""
@@ -114,7 +119,7 @@ def fits_text(fits: FitCollection) -> str:
         + (", per-point uncertainties used" if fits.noise.point_sigma(s) is not None else ""),
         "",
         f"{'model':<12} {'k':>2} {'AICc':>10} {'dAICc':>8} {'weight':>7}  "
-        f"{'doubling time (days) at last point':<36} singularity",
+        f"{doubling_label(fits.noise.name) + ' at last point':<36} singularity",
     ]
     best = min((r.aicc for r in fits.values() if r.converged), default=math.nan)
     for r in sorted(fits.values(), key=lambda r: (not r.converged, r.aicc)):
@@ -160,7 +165,8 @@ def fit_result_text(r: FitResult) -> str:
         lines.append(f"  {k:<8} = {format_value(p.value, p.stderr, r.identifiable or not p.vary)}{fixed}")
     lines.append(f"  RSS = {r.rss:.6g}, loglik = {r.loglik:.3f}, AICc = {r.aicc:.3f}, BIC = {r.bic:.3f}")
     dt = r.doubling_time()
-    lines.append(f"  doubling time at last point: {dt.format('{:.1f}', scale=DAYS)} days")
+    what = "doubling time of the odds" if r.noise.name == "logit" else "doubling time"
+    lines.append(f"  {what} at last point: {dt.format('{:.1f}', scale=DAYS)} days")
     sing = r.singularity_time()
     if sing is not None:
         lines.append(f"  singularity: {sing.format('{:.2f}')}")
@@ -510,8 +516,10 @@ def _num_or_dash(x: Any, fmt: str) -> str:
 
 
 def _interval_days(iv: Mapping[str, Any]) -> str:
+    """A doubling time's JSON interval (already in days)."""
+
     def days(x: Any) -> str:
-        return "unbounded" if x is None else f"{DAYS * x:.0f}"
+        return "unbounded" if x is None else f"{x:.0f}"
 
     return f"{days(iv.get('value'))} [{days(iv.get('lower'))}, {days(iv.get('upper'))}]"
 

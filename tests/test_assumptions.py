@@ -195,7 +195,7 @@ def test_cli_report_json_on_shipped_series(capsys):
         assert m["failure_time"] is None or isinstance(m["failure_time"], float)
         assert m["singularity_time"] is None or isinstance(m["singularity_time"], float)
     for e in d["doubling_times"]:
-        assert set(e) == {"t", "value", "lower", "upper"}
+        assert set(e) == {"t", "value", "lower", "upper", "unit"} and e["unit"] == "days"
     assert isinstance(d["verdict"], str) and d["verdict"]
 
 

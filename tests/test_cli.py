@@ -42,12 +42,12 @@ def test_fit_json_schema_on_shipped_dataset(capsys):
         assert len(m["fitted"]) == 17
         for key in ("doubling_time", "singularity_time"):
             v = m[key]
-            assert v is None or set(v) == {"value", "lower", "upper"}
+            assert v is None or set(v) == {"value", "lower", "upper", "unit"}
     hyp = next(m for m in d["models"] if m["name"] == "hyperbolic")
     assert hyp["singularity_time"] is not None
     exp = next(m for m in d["models"] if m["name"] == "exponential")
     assert exp["singularity_time"] is None
-    assert 0 < exp["doubling_time"]["value"] < 2  # years
+    assert exp["doubling_time"]["unit"] == "days" and 0 < exp["doubling_time"]["value"] < 2 * 365.25
     for line in err.splitlines():  # warnings are one line each
         assert line.startswith("lsi: warning:")
 
