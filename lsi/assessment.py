@@ -429,7 +429,7 @@ def assumptions(
     for r in fits.values():
         if not r.converged:
             notes.append(f"{r.name} did not converge ({r.message}); it carries no weight")
-    claim, details = _verdict(probs, boot_probs, models, data, failure_times, th, horizon)
+    claim, details = _verdict(probs, boot_probs, models, data, failure_times, th, horizon, fits.noise.name)
     return AssumptionReport(
         series_name=s.name,
         noise=fits.noise.name,
@@ -480,8 +480,21 @@ def _none_breakdown(models: list[dict[str, Any]]) -> dict[str, float]:
     return dict(sorted(w.items(), key=lambda kv: -kv[1]))
 
 
-def _verdict(probs, boot, models, data, failure_times, th, horizon) -> tuple[str, str]:
+#: under logit noise the models describe the odds of a score: a singularity of the odds is the
+#: score reaching its ceiling of 1 in finite time (a benchmark saturating), not an explosion
+LOGIT_REASONS = {
+    "hyperbolic": "the odds diverging in finite time: the score reaching 1 (the benchmark saturating)",
+}
+
+
+def none_reasons(noise_name: str) -> dict[str, str]:
+    """What a 'none' carried by each model means, under the noise model the fits used."""
+    return {**NONE_REASONS, **LOGIT_REASONS} if noise_name == "logit" else dict(NONE_REASONS)
+
+
+def _verdict(probs, boot, models, data, failure_times, th, horizon, noise_name="log") -> tuple[str, str]:
     """The unchecked claim (the first sentence, with its strength word) and the details."""
+    reasons = none_reasons(noise_name)
     if not sum(probs.values()) > 0:
         return "No answer: no model carries any weight on these data (none converged, or the series is degenerate).", ""
     top_w = max(probs, key=probs.get)
@@ -510,7 +523,7 @@ def _verdict(probs, boot, models, data, failure_times, th, horizon) -> tuple[str
             if why:
                 parts.append(
                     "That 'none' is made of: "
-                    + "; ".join(f"{NONE_REASONS.get(k, k)} ({k}, weight {w:.2f})" for k, w in why.items())
+                    + "; ".join(f"{reasons.get(k, k)} ({k}, weight {w:.2f})" for k, w in why.items())
                     + "."
                 )
     else:
@@ -542,10 +555,17 @@ def _verdict(probs, boot, models, data, failure_times, th, horizon) -> tuple[str
     else:
         bp_models = [m for m in models if m["name"] == "breakpoint" and m["weight"] > 0.05]
     for m in sing:
-        parts.append(
-            f"The {m['name']} model (weight {m['weight']:.2f}) reaches a finite-time singularity at "
-            f"{m['singularity_time']:.1f}: RSI's explosion, with no assumption failing first."
-        )
+        if noise_name == "logit":
+            parts.append(
+                f"The {m['name']} model (weight {m['weight']:.2f}) has the odds diverge at "
+                f"{m['singularity_time']:.1f}: the score reaches 1 then (the benchmark saturates), which says "
+                "nothing of an explosion of capability."
+            )
+        else:
+            parts.append(
+                f"The {m['name']} model (weight {m['weight']:.2f}) reaches a finite-time singularity at "
+                f"{m['singularity_time']:.1f}: RSI's explosion, with no assumption failing first."
+            )
     for m in bp_models:
         parts.append(
             f"A one-time jump in the growth rate (breakpoint, weight {m['weight']:.2f}) explains the "

@@ -197,6 +197,11 @@ def check_output(path: PathLike, *, folder: bool = False) -> None:
         ``path`` is a folder of outputs.
     """
     p = Path(path)
+    with os_errors(p):  # a name too long, a loop of links: one line too
+        _check_output(p, folder)
+
+
+def _check_output(p: Path, folder: bool) -> None:
     if _kernel(p) is not None:
         raise os_error(OSError(_errno.EACCES, "kernel file system"), p)
     blocker = _blocker(p)

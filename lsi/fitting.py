@@ -38,8 +38,20 @@ __all__ = ["fit"]
 
 
 def _say_default_noise(series: Series, chosen: Noise) -> None:
-    """Warn when the default noise model is not the usual log noise because of the data."""
-    if (series.meta or {}).get("noise") or np.all(series.y > 0):
+    """Warn when the default noise model is not the usual log noise because of the data, and
+    hint at the logit link when the values look like scores (all in (0, 1], the largest above 0.5)."""
+    if (series.meta or {}).get("noise"):
+        return
+    y = series.y
+    if np.all(y > 0):
+        if np.all(y <= 1) and float(np.max(y)) > 0.5:
+            warnings.warn(
+                f"noise: log, although every value lies in (0, 1] (largest {float(np.max(y)):g}); if these are "
+                "scores or accuracies, which cannot pass 1, pass noise='logit' (the models then describe the "
+                "odds, and a fit cannot cross 1), or noise='log' to keep log noise and silence this",
+                SeriesWarning,
+                stacklevel=3,
+            )
         return
     bad = np.flatnonzero(series.y <= 0)
     i = int(bad[0])

@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import loopmath
-from .assessment import NONE_REASONS, PHRASES, AssumptionReport, assumptions, check_horizon
+from .assessment import PHRASES, AssumptionReport, assumptions, check_horizon, none_reasons
 from .bootstrap import DEFAULT_N
 from .exceptions import LsiError, ParameterValueError
 from .results import FitCollection
@@ -173,6 +173,8 @@ class Headline:
         The short-series warning.
     degenerate : str or None
         Why the series cannot be answered at all (constant, too few points).
+    noise : str
+        The noise model of the fits (under ``"logit"`` a singularity is of a score's odds).
     """
 
     outcome: str | None
@@ -186,6 +188,7 @@ class Headline:
     unidentified: str | None = None
     short: str | None = None
     degenerate: str | None = None
+    noise: str = "log"
 
     @property
     def confidence(self) -> float | None:
@@ -228,7 +231,8 @@ def _claim(h: Headline) -> str:
         return PHRASES[h.outcome]
     claim = f"no assumption fails before {h.horizon:.0f}"
     if h.carrier is not None:
-        claim += f", carried by the {h.carrier} model: {NONE_REASONS.get(h.carrier, 'no assumption failing')}"
+        reason = none_reasons(h.noise).get(h.carrier, "no assumption failing")
+        claim += f", carried by the {h.carrier} model: {reason}"
     return claim
 
 
@@ -267,8 +271,8 @@ def headline(h: Headline) -> str:
     elif s == "undetermined":
         assert h.pair is not None
         out = (
-            f"Undetermined: {claim} ({nums}), but {h.pair[3]}; {_kind(h.pair[1])} and "
-            f"{_kind(h.pair[2])} are different answers."
+            f"Undetermined: {claim} ({nums}), but {h.pair[3]}; {_kind(h.pair[1], h.noise)} and "
+            f"{_kind(h.pair[2], h.noise)} are different answers."
         )
     elif s == "cannot tell":
         out = f"The data cannot tell which assumption fails first: the leading answer, that {claim}, has {nums}."
@@ -282,7 +286,9 @@ def headline(h: Headline) -> str:
     return out
 
 
-def _kind(model: str) -> str:
+def _kind(model: str, noise: str = "log") -> str:
+    if noise == "logit" and model == "hyperbolic":
+        return "a score saturating at 1 (hyperbolic odds)"
     return f"{_KIND.get(model, 'the ' + model + ' model')} ({model})"
 
 
@@ -678,4 +684,5 @@ def _parts(
         unidentified=unidentified,
         short=_short(fits),
         degenerate=degenerate,
+        noise=fits.noise.name,
     )

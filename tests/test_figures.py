@@ -1346,6 +1346,8 @@ def test_cli_figures(tmp_path, capsys, monkeypatch):
                 "png",
                 "--dpi",
                 "50",
+                "--bootstrap",
+                "20",
                 "--json",
             ]
         )

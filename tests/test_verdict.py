@@ -268,3 +268,36 @@ def test_wrong_arguments_get_one_line(kw, match):
     if "checks" not in kw:  # the unchecked report refuses the same
         with pytest.raises(lsi.exceptions.ParameterValueError, match=match):
             lsi.assumptions(fits, **{"n_boot": 0, **kw})
+
+
+def test_under_logit_noise_a_singularity_is_a_saturating_score_not_an_explosion():
+    h = Headline(outcome="none", carrier="hyperbolic", p_akaike=0.9, p_boot=0.9, horizon=2046, noise="logit")
+    text = headline(h)
+    _clean(text)
+    assert "the score reaching 1" in text and "explosion" not in text
+    undetermined = Headline(
+        outcome="none", carrier="hyperbolic", p_akaike=0.9, p_boot=0.9, horizon=2046, pair=PAIR_CANNOT, noise="logit"
+    )
+    assert "a score saturating at 1 (hyperbolic odds)" in headline(undetermined)
+
+
+def test_a_logit_report_never_calls_a_saturating_score_an_explosion():
+    t = np.linspace(2018, 2025, 12)
+    odds = 0.15 / (1 - (t - 2018) / 8.5)  # hyperbolic odds: the score reaches 1 in 2026.5
+    acc = odds / (1 + odds) * np.exp(np.random.default_rng(0).normal(0, 0.02, t.size))
+    fits = lsi.fit(lsi.Series(t, acc), ["exponential", "hyperbolic"], noise="logit", warn=False)
+    assert fits["hyperbolic"].weight > 0.9
+    ans = answer(fits, n_boot=0, checks=())
+    for text in (ans.report.verdict, ans.headline):
+        assert "the score reaching 1" in text and "explosion" not in text
+
+
+def test_scores_in_zero_one_get_a_hint_towards_the_logit_link():
+    t = np.arange(2018.0, 2026.0)
+    y = np.array([0.3, 0.45, 0.6, 0.7, 0.78, 0.84, 0.87, 0.88])
+    with pytest.warns(lsi.exceptions.SeriesWarning, match="noise='logit'"):
+        lsi.fit(lsi.Series(t, y), ["exponential"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lsi.fit(lsi.Series(t, y), ["exponential"], noise="log")  # chosen: no hint
+        lsi.fit(lsi.Series(t, 10 * y), ["exponential"])  # not a score: no hint
