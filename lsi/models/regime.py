@@ -131,14 +131,15 @@ def _two_segment_rss(
         return out[k]
 
     with np.errstate(all="ignore"):
-        S0 = float(np.sum(Ws))
-        mean_t = float(np.sum(Ws * ts)) / S0
-        mean_y = float(np.sum(Ws * ys)) / S0
+        # numpy scalars: a degenerate series divides by zero quietly and its rows are refused below
+        S0 = np.sum(Ws)
+        mean_t = np.sum(Ws * ts) / S0
+        mean_y = np.sum(Ws * ys) / S0
         t = ts - mean_t
-        St2 = float(np.sum(Ws * t * t))
-        slope = float(np.sum(Ws * t * (ys - mean_y))) / St2
+        St2 = np.sum(Ws * t * t)
+        slope = np.sum(Ws * t * (ys - mean_y)) / St2
         r0 = ys - mean_y - slope * t
-        rss0 = float(np.sum(Ws * r0 * r0))
+        rss0 = np.sum(Ws * r0 * r0)
         # the points after a break are ts[k:], k = the number of times <= tb
         k = np.searchsorted(ts, cand, side="right")
         d = cand - mean_t
@@ -190,7 +191,7 @@ def _two_segment_rss(
             err = 8.0 * np.finfo(float).eps
             err *= rss0 + (q * size + np.abs(fr[ok]) * np.sqrt(f2 * rss0)) / fmf[ok]
             rough = np.flatnonzero(ok)[~(err <= _RSS_RTOL * rss[ok])]
-            if rough.size:
+            if rough.size and np.isfinite(rss0):
                 _polish(tau, ly, W, cand, coef, rss, rough)
     return rss, coef
 
