@@ -293,3 +293,129 @@ def test_docstring_examples_run():
         result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
         attempted, failed = attempted + result.attempted, failed + result.failed
     assert attempted > 10 and failed == 0
+
+
+# ---------------------------------------------------------------- the scan against the direct solve
+def _reference_two_segment_rss(tau, ly, cand, w=None):
+    """The scan as first written: the (m, n, 3) design of every candidate at once, solved by its
+    normal equations, the residual sums from explicit residuals (O(n m) memory: 7 GB at 10k points)."""
+    w = np.ones_like(tau) if w is None else np.asarray(w, dtype=float)
+    x1 = np.minimum(tau[None, :], cand[:, None])
+    x2 = np.maximum(tau[None, :] - cand[:, None], 0.0)
+    X = np.stack([np.ones_like(x1), x1, x2], axis=-1) * w[None, :, None]
+    ly = ly * w
+    Xt = X.transpose(0, 2, 1)
+    XtX = Xt @ X
+    Xty = (Xt @ ly[:, None])[..., 0]
+    rss = np.full(cand.size, np.inf)
+    coef = np.full((cand.size, 3), np.nan)
+    with np.errstate(all="ignore"):
+        ratio = np.linalg.det(XtX) / np.prod(np.diagonal(XtX, axis1=1, axis2=2), axis=1)
+        ok = np.isfinite(ratio) & (ratio > 1e-10)
+        if ok.any():
+            b = np.linalg.solve(XtX[ok], Xty[ok][..., None])
+            r = ly[None, :] - (X[ok] @ b)[..., 0]
+            rss[ok] = np.sum(r**2, axis=1)
+            coef[ok] = b[..., 0]
+    return rss, coef
+
+
+def _reference_local_minima(values, k):
+    v = np.where(np.isfinite(values), values, np.inf)
+    n = v.size
+    idx = [
+        i for i in range(n) if np.isfinite(v[i]) and (i == 0 or v[i] <= v[i - 1]) and (i == n - 1 or v[i] <= v[i + 1])
+    ]
+    idx.sort(key=lambda i: v[i])
+    return idx[:k]
+
+
+def _scan_case(seed: int):
+    """Random times (uniform, tied, unsorted, or in two tight clusters), a break of random size,
+    noise, and weights on every other case."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(4, 300))
+    kind = seed % 4
+    if kind == 0:
+        tau = np.sort(rng.uniform(0, 10, n))
+    elif kind == 1:
+        tau = np.sort(rng.integers(0, 8, n)).astype(float)
+    elif kind == 2:
+        tau = rng.uniform(0, 50, n)
+    else:  # two clusters far apart: nearly collinear designs between them
+        tau = np.concatenate([rng.uniform(0, 1e-3, n // 2), 5 + rng.uniform(0, 1, n - n // 2)])
+    tau = tau - tau.min() + rng.uniform(0, 3)
+    ly = 0.5 * tau + rng.normal() * np.maximum(tau - np.median(tau), 0) + rng.normal(0, 0.3, n)
+    w = rng.uniform(0.1, 3.0, n) if seed % 2 == 0 else None
+    return tau, ly, w
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_scan_equals_the_direct_solve(seed):
+    from lsi.models.regime import _two_segment_rss
+
+    m = lsi.models.get("breakpoint")
+    tau, ly, w = _scan_case(seed)
+    cand = m.candidates(tau)
+    if seed % 5 == 0:  # candidates outside the data and at a time: singular or one-sided designs
+        cand = np.concatenate([cand, [tau.min() - 1.0, tau.max() + 1.0, float(np.median(tau))]])
+    ref, ref_coef = _reference_two_segment_rss(tau, ly, cand, w)
+    rss, coef = _two_segment_rss(tau, ly, cand, w)
+    np.testing.assert_array_equal(np.isfinite(rss), np.isfinite(ref))  # the same rows refused
+    ok = np.isfinite(ref)
+    assert ok.any()
+    np.testing.assert_allclose(rss[ok], ref[ok], rtol=1e-10, atol=0)
+    # the coefficients agree to the direct solve's own rounding (its normal equations square the
+    # condition number); both against a QR solve, the scan's are the closer
+    wt = np.ones_like(tau) if w is None else w
+    for i in np.flatnonzero(ok)[:: max(1, ok.sum() // 15)]:
+        X = np.stack([np.ones_like(tau), np.minimum(tau, cand[i]), np.maximum(tau - cand[i], 0.0)], 1)
+        exact = np.linalg.lstsq(X * wt[:, None], ly * wt, rcond=None)[0]
+        scale = np.maximum(np.abs(exact), 1.0)
+        assert np.all(np.abs(coef[i] - exact) <= 1e-6 * scale + 2 * np.abs(ref_coef[i] - exact))
+        if seed % 4 != 3:
+            np.testing.assert_allclose(coef[i], ref_coef[i], rtol=1e-6, atol=1e-6)
+
+
+def test_scan_of_an_exact_break_finds_it_and_a_degenerate_series_refuses_every_row():
+    from lsi.models.regime import _two_segment_rss
+
+    tau = np.linspace(0.0, 10.0, 50)
+    ly = 0.3 * np.minimum(tau, 4.0) + 1.1 * np.maximum(tau - 4.0, 0.0) + 2.0
+    cand = np.array([2.0, 4.0, 6.0])
+    rss, coef = _two_segment_rss(tau, ly, cand)
+    assert rss[1] < 1e-20 * rss[0]
+    np.testing.assert_allclose(coef[1], [2.0, 0.3, 1.1], rtol=1e-10)
+    rss, coef = _two_segment_rss(np.full(5, 2.0), np.arange(5.0), np.array([2.0]))
+    assert np.isinf(rss).all() and np.isnan(coef).all()
+    rss, _ = _two_segment_rss(np.array([]), np.array([]), np.array([1.0]))
+    assert np.isinf(rss).all()
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_local_minima_as_first_written(seed):
+    from lsi.models.regime import _local_minima
+
+    rng = np.random.default_rng(seed)
+    v = rng.integers(0, 6, int(rng.integers(1, 60))).astype(float)  # ties and plateaus
+    v[rng.random(v.size) < 0.2] = np.inf
+    v[rng.random(v.size) < 0.1] = np.nan
+    assert _local_minima(v, 3) == _reference_local_minima(v, 3)
+    assert _local_minima(v, 100) == _reference_local_minima(v, 100)
+    assert _local_minima(np.array([]), 3) == []
+
+
+def test_guess_as_with_the_direct_solve():
+    """The starts the fitter gets (best local minima of the scan, their coefficients) are the
+    ones the direct solve gave."""
+    m = lsi.models.get("breakpoint")
+    s = simulate(n=60, seed=4)
+    tau = s.t - T0
+    picks_new = m.guess(tau, s.y)
+    cand = m.candidates(tau)
+    ref, ref_coef = _reference_two_segment_rss(tau, np.log(s.y), cand)
+    picks_ref = _reference_local_minima(ref, 3)
+    assert [p["tb"] for p in picks_new] == [float(cand[i]) for i in picks_ref]
+    for p, i in zip(picks_new, picks_ref, strict=True):
+        assert p["C0"] == pytest.approx(math.exp(ref_coef[i, 0]), rel=1e-8)
+        assert p["g1"] == pytest.approx(ref_coef[i, 1], rel=1e-8)
