@@ -302,12 +302,12 @@ def _check_memory(full_shape: tuple[int, ...], n_mult: int, chunks: int | None, 
     if chunks is None:
         raise ParameterValueError(
             f"a sweep of {n_cells:,} cells ({grid}) needs about {_bytes_text(need)} of memory, beyond the budget "
-            f"of {_bytes_text(budget)}; build it lazily with chunks= (e.g. chunks={suggest}, then "
-            ".to_netcdf(path) or .compute() on parts), or raise max_memory="
+            f"of {_bytes_text(budget)} (max_memory=); build it lazily with chunks={suggest} (--chunks {suggest} on "
+            "the command line) and write it with .to_netcdf(path) (--out), or raise max_memory="
         )
     raise ParameterValueError(
         f"chunks = {chunks:,} cells a task need about {_bytes_text(need)} each, beyond the budget of "
-        f"{_bytes_text(budget)}; give fewer cells a task (e.g. chunks={suggest}) or raise max_memory="
+        f"{_bytes_text(budget)} (max_memory=); give fewer cells a task (e.g. chunks={suggest}) or raise max_memory="
     )
 
 
