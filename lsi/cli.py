@@ -4,8 +4,7 @@
 ``lsi report SOURCE``   :func:`lsi.answer`: which assumption of RSI fails first, and how sure (the main job)
 ``lsi sweep``           :func:`lsi.sweep`: the loop model over a parameter grid (netCDF), or Sobol indices
 ``lsi figures SOURCE``  :mod:`lsi.figures`: the paper figures for a series (``--out DIR``)
-``lsi forecast SOURCE`` :func:`lsi.calibration.calibrated_forecast`: bands to ``--until``, calibrated on
-                        the series' own past (``--uncalibrated``: the plain band); ``--reach LEVEL`` adds dates
+``lsi forecast SOURCE`` :func:`lsi.calibration.calibrated_forecast`: calibrated bands to ``--until``
 ``lsi backtest SOURCE`` :func:`lsi.backtest.backtest`: fit up to past origins, score what came after
 
 SOURCE is a CSV file (columns ``date`` or ``t``, ``value`` or ``y``, optional ``sigma``,
@@ -419,23 +418,9 @@ def _num(x: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _first_unbounded(ds: Any, name: str, last: float) -> float | None:
-    """The first date after the data from which a band's upper end is unbounded (None: never):
-    the calibrated forecast's ``unbounded_from``, else where the plain band's upper end is
-    infinite."""
-    if "unbounded_from" in ds:
-        return _num(ds["unbounded_from"].sel(model=name))
-    hi = float(ds["quantile"].values[-1])
-    upper = ds["prediction"].sel(model=name, quantile=hi).values
-    for t, u in zip(ds["time"].values, upper, strict=True):
-        if float(t) > last and float(u) == math.inf:
-            return float(t)
-    return None
-
-
 def _cmd_forecast(args: argparse.Namespace) -> int:
     from .forecast import reach_json
-    from .summary import forecast_text
+    from .summary import first_unbounded, forecast_text
 
     series = _load(args)
     end = _after_data(args.until, series, "--until", "until")
@@ -458,7 +443,6 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         reach = fits.time_to_reach(args.reach, ci_level=args.level, n=args.n, seed=args.seed)
     lo, mid, hi = (float(q) for q in ds["quantile"].values)
     time = [float(x) for x in ds["time"].values]
-    last = float(series.t[-1])
     calibrated = not args.uncalibrated
 
     def stat(name: str, key: str) -> float | None:
@@ -474,7 +458,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
             "upper": [_num(v) for v in p.sel(quantile=hi).values],
             "curve_lower": [_num(v) for v in c.sel(quantile=lo).values],
             "curve_upper": [_num(v) for v in c.sel(quantile=hi).values],
-            "unbounded_from": _first_unbounded(ds, name, last),
+            "unbounded_from": first_unbounded(ds, name),
             "kappa": stat(name, "kappa"),
             "past_coverage": stat(name, "past_coverage"),
         }
@@ -508,22 +492,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
             out["reach"] = reach_json(reach)
         print(json.dumps(out, allow_nan=False))
         return 0
-    lines = [forecast_text(ds, fits, reach, args.reach), ""]
-    if calibrated:
-        lines.append(
-            f"band: calibrated on the series' own past forecasts ({ds.attrs['calibration']}); "
-            f"{ds.attrs['calibration_note']} (--uncalibrated for the plain band)"
-        )
-    else:
-        lines.append(
-            "band: uncalibrated (parameter bootstrap and fitted noise only; without --uncalibrated "
-            "the band is calibrated on the series' own past forecasts)"
-        )
-    for m in names:
-        u = _first_unbounded(ds, m, last)
-        if u is not None:
-            lines.append(f"{m}: unbounded above from {u:.2f} (a fitted singularity has passed)")
-    print("\n".join(lines))
+    print(forecast_text(ds, fits, reach, args.reach))
     return 0
 
 

@@ -19,6 +19,7 @@ import functools
 import hashlib
 import math
 import re
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,7 @@ __all__ = [
     "answer_markdown",
     "backtest_text",
     "forecast_text",
+    "first_unbounded",
     "sweep_text",
     "sobol_text",
     "datasets_text",
@@ -712,11 +714,31 @@ def backtest_text(bt: Backtest) -> str:
 
 
 # ---------------------------------------------------------------- the command line's outputs
+def first_unbounded(ds: Any, name: str) -> float | None:
+    """The first date after the data from which a band's upper end is unbounded (None: never):
+    the calibrated forecast's ``unbounded_from``, else where the plain band's upper end is
+    infinite."""
+    import numpy as np
+
+    if "unbounded_from" in ds:
+        u = float(ds["unbounded_from"].sel(model=name))
+        return u if math.isfinite(u) else None
+    last = float(ds.attrs["last_observation"])
+    hi = float(ds["quantile"].values[-1])
+    upper = np.asarray(ds["prediction"].sel(model=name, quantile=hi).values, dtype=float)
+    t = np.asarray(ds["time"].values, dtype=float)
+    hit = np.flatnonzero((t > last) & (upper == np.inf))
+    return float(t[hit[0]]) if hit.size else None
+
+
 def forecast_text(ds: Any, fits: FitCollection, reach: Mapping[str, Any] | None, level_reached: float | None) -> str:
     """``lsi forecast``'s table: per model the median and band for a new observation at up
-    to five dates, then (with ``reach``) the dates each model reaches ``level_reached``.
+    to three dates (the table fits in 100 columns), then (with ``reach``) the dates each model
+    reaches ``level_reached``, which band it is (calibrated or not) and from when a band is
+    unbounded above.
 
-    ``ds`` is the Dataset of :meth:`FitCollection.forecast`; ``reach`` that of
+    ``ds`` is the Dataset of :meth:`FitCollection.forecast` or of
+    :func:`lsi.calibration.calibrated_forecast`; ``reach`` that of
     :meth:`FitCollection.time_to_reach`.
     """
     import numpy as np
@@ -725,35 +747,55 @@ def forecast_text(ds: Any, fits: FitCollection, reach: Mapping[str, Any] | None,
     t = np.asarray(ds["time"].values, dtype=float)
     last = float(ds.attrs["last_observation"])
     end = float(t[-1])
-    cols = [c for c in np.arange(np.floor(last) + 1, end, 1.0)]
-    cols = cols[-4:] + [end]
+    whole = np.floor(last) + 1
+    cols = [float(c) for c in np.linspace(whole, end, 3)] if end - whole >= 2 else [end]
     picks = [int(np.argmin(np.abs(t - c))) for c in cols]
     lo, mid, hi = (float(q) for q in ds["quantile"].values)
 
-    def g(x: float) -> str:
+    def g(x: float, digits: int = 3) -> str:  # short exponents ("8.25e3"): the table fits 100 columns
         if np.isnan(x):
             return "-"
-        return "inf" if not np.isfinite(x) else f"{x:.3g}"
+        if not np.isfinite(x):
+            return "inf"
+        text = f"{x:.{digits - 1}e}" if x != 0 and not 1e-2 <= abs(x) < 1e4 else f"{x:.{digits}g}"
+        if "e" in text:
+            mant, exp = text.split("e")
+            text = f"{mant}e{int(exp)}"
+        return text
 
-    lines = [
-        f"{ds.attrs['series']}: forecast to {end:.2f} (last observation {last:.2f}), noise = {ds.attrs['noise']}, "
-        f"median [{ds.attrs['level']:.0%} band for a new observation]{units}",
-        "",
-        f"{'model':<18} {'weight':>6}  " + "  ".join(f"{t[i]:>24.2f}" for i in picks),
-    ]
+    rows = []
     for m in [str(x) for x in ds["model"].values]:
         p = ds["prediction"].sel(model=m)
         cells = []
         for i in picks:
             a, b, c = (float(p.sel(quantile=q).values[i]) for q in (lo, mid, hi))
-            cells.append(f"{g(b) + ' [' + g(a) + ', ' + g(c) + ']':>24}")
+            cells.append(f"{g(b)} [{g(a, 2)}, {g(c, 2)}]")
         w = f"{fits[m].weight:.3f}" if m in fits else "-"
         flag = ""
         if m in fits and not fits[m].converged:
-            flag = "  not converged: no bands"
+            flag = " (1)"
         elif m in ds["model"] and not bool(ds["parameter_uncertainty"].sel(model=m)):
-            flag = "  not identifiable: bands too narrow"
-        lines.append(f"{m:<18} {w:>6}  " + "  ".join(cells) + flag)
+            flag = " (2)"
+        rows.append((m, w, cells, flag))
+    width = max([10, *(len(c) for _, _, cells, _ in rows for c in cells)])
+    lines = [
+        *textwrap.wrap(
+            f"{ds.attrs['series']}: forecast to {end:.2f} (last observation {last:.2f}), noise = "
+            f"{ds.attrs['noise']}, median [{ds.attrs['level']:.0%} band for a new observation]{units}",
+            100,
+        ),
+        "",
+        f"{'model':<18} {'weight':>6}  " + "  ".join(f"{t[i]:>{width}.2f}" for i in picks),
+    ]
+    lines += [f"{m + flag:<18} {w:>6}  " + "  ".join(f"{c:>{width}}" for c in cells) for m, w, cells, flag in rows]
+    table_end = len(lines)
+    if any(f == " (1)" for *_, f in rows):
+        lines.append("(1) not converged: no bands")
+    if any(f == " (2)" for *_, f in rows):
+        lines.append(
+            "(2) not identifiable: the refits stay at the limiting case the data prefer, so the band shows "
+            "the noise but little of the parameter uncertainty"
+        )
     if reach is not None:
         lines += [
             "",
@@ -771,11 +813,24 @@ def forecast_text(ds: Any, fits: FitCollection, reach: Mapping[str, Any] | None,
             low = "-" if r["lower"] is None else f"{r['lower']:.2f}"
             lines.append(f"  {m:<18} {r['value']:.2f} [{low}, {up}]  P(never) = {r['p_never']:.2f}")
     lines += ["", "inf: past the model's fitted singularity; '-': no band (no converged bootstrap refit)"]
-    if not bool(ds["parameter_uncertainty"].all()):
+    if ds.attrs.get("calibration"):
         lines.append(
-            "not identifiable: the refits stay at the limiting case the data prefer, so the "
-            "band shows the noise but little of the parameter uncertainty"
+            f"band: calibrated on the series' own past forecasts ({ds.attrs['calibration']}); "
+            f"{ds.attrs.get('calibration_note', '')} (--uncalibrated for the plain band)"
         )
+    else:
+        lines.append(
+            "band: uncalibrated (parameter bootstrap and fitted noise only; "
+            + (ds.attrs.get("calibration_note") or "lsi forecast without --uncalibrated calibrates it")
+            + ")"
+        )
+    for m in [str(x) for x in ds["model"].values]:
+        u = first_unbounded(ds, m)
+        if u is not None:
+            lines.append(f"{m}: unbounded above from {u:.2f} (a fitted singularity has passed)")
+    lines[table_end:] = [
+        ln if len(ln) <= 100 else textwrap.fill(ln, 100, subsequent_indent="  ") for ln in lines[table_end:]
+    ]
     return "\n".join(lines)
 
 

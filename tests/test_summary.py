@@ -148,3 +148,17 @@ def test_summary_imports_nothing_above_it():
             raise AssertionError(ast.unparse(node))
         if isinstance(node, ast.Import):
             assert not any(a.name.startswith("lsi") for a in node.names), ast.unparse(node)
+
+
+def test_forecast_text_fits_a_hundred_columns_and_says_which_band(capsys):
+    import warnings as _w
+
+    from lsi.cli import main
+
+    with _w.catch_warnings():
+        _w.simplefilter("ignore")
+        assert main(["forecast", "metr_horizons", "--until", "2029", "--n", "50"]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 100
+    assert "band: calibrated on the series' own past forecasts" in out
+    assert "unbounded above from" in out  # the hyperbolic's band passes its singularity before 2029
