@@ -42,6 +42,7 @@ __all__ = [
     "answer_markdown",
     "backtest_text",
     "forecast_text",
+    "format_date_interval",
     "first_unbounded",
     "sweep_text",
     "sobol_text",
@@ -128,7 +129,7 @@ def fits_text(fits: FitCollection) -> str:
         dt = r.doubling_time()
         sing = r.singularity_time()
         dts = dt.format("{:.0f}", scale=DAYS) if dt.value is not None else "none (not growing)"
-        ss = "-" if sing is None else sing.format("{:.2f}")
+        ss = "-" if sing is None else format_date_interval(sing)
         flag = "" if r.converged else "  NOT CONVERGED"
         flag += "" if r.identifiable else "  (not identifiable)"
         lines.append(
@@ -171,7 +172,7 @@ def fit_result_text(r: FitResult) -> str:
     lines.append(f"  {what} at last point: {dt.format('{:.1f}', scale=DAYS)} days")
     sing = r.singularity_time()
     if sing is not None:
-        lines.append(f"  singularity: {sing.format('{:.2f}')}")
+        lines.append(f"  singularity: {format_date_interval(sing)}")
     if not r.identifiable:
         lines.append(f"  NOT IDENTIFIABLE: {'; '.join(r.issues)}")
     return "\n".join(lines)
@@ -230,8 +231,27 @@ def md_table(df: pd.DataFrame) -> str:
 
 
 # ---------------------------------------------------------------- the assumption report
+#: a date beyond this year means nothing (a singularity at 7.3e12 is "never" in words)
+LAST_YEAR = 10_000.0
+
+
 def _fmt_t(x: float | None) -> str:
-    return "-" if x is None or not math.isfinite(x) else f"{x:.2f}"
+    if x is None or not math.isfinite(x):
+        return "-"
+    return f"beyond {LAST_YEAR:.0f}" if abs(x) > LAST_YEAR else f"{x:.2f}"
+
+
+def format_date_interval(iv: Any) -> str:
+    """A date with its interval; dates past the year 10,000 as "beyond 10000" (no meaning as dates)."""
+
+    def d(x: float | None) -> str:
+        return "unbounded" if x is None else _fmt_t(x)
+
+    if iv.value is None:
+        return "undefined"
+    if iv.lower is None and iv.upper is None:
+        return f"{d(iv.value)} (no interval)"
+    return f"{d(iv.value)} [{d(iv.lower)}, {d(iv.upper)}]"
 
 
 def _returns(x: float | None, fmt: str) -> str:

@@ -162,3 +162,12 @@ def test_forecast_text_fits_a_hundred_columns_and_says_which_band(capsys):
     assert max(len(line) for line in out.splitlines()) <= 100
     assert "band: calibrated on the series' own past forecasts" in out
     assert "unbounded above from" in out  # the hyperbolic's band passes its singularity before 2029
+
+
+def test_dates_beyond_the_year_ten_thousand_are_words_not_numbers():
+    from lsi.intervals import Interval
+    from lsi.summary import format_date_interval
+
+    assert format_date_interval(Interval(7.3e12, 2030.0, None, 0.95)) == "beyond 10000 [2030.00, unbounded]"
+    assert format_date_interval(Interval(2027.31, 2026.5, 2029.0, 0.95)) == "2027.31 [2026.50, 2029.00]"
+    assert format_date_interval(Interval(None, None, None, 0.95)) == "undefined"
