@@ -212,21 +212,51 @@ def md_escape(text: Any) -> str:
     return "".join(out)
 
 
+def _column_format(values: Sequence[Any]) -> Any:
+    """One format for a column of numbers: the same decimals in every row (four significant
+    digits for the largest), a value too small for them as ``<0.001``, scientific notation for
+    a column that spans beyond 1e6 or below 1e-4; NaN as ``-``."""
+    nums = [abs(float(v)) for v in values if isinstance(v, float) and math.isfinite(v)]
+    big = max(nums, default=0.0)
+    if big >= 1e6 or (0 < big < 1e-4):
+
+        def sci(v: float) -> str:
+            return f"{v:.3e}"
+
+        return sci
+    decimals = 3 if big == 0 else min(4, max(0, 3 - math.floor(math.log10(big))))
+    floor = 10.0**-decimals
+
+    def fixed(v: float) -> str:
+        if v != 0 and abs(v) < floor:
+            return ("<" if v > 0 else ">-") + f"{floor:.{decimals}f}"
+        return f"{v:.{decimals}f}"
+
+    return fixed
+
+
 def md_table(df: pd.DataFrame) -> str:
-    """A DataFrame (its index as the first column) as a Markdown table; floats to 4
-    significant digits, NaN as ``-``, text cells escaped."""
+    """A DataFrame (its index as the first column) as a Markdown table; each column of numbers
+    in one format (:func:`_column_format`), NaN and infinity as ``-`` and ``inf``, text cells
+    escaped."""
     df = df.reset_index()
     cols = [md_escape(c) for c in df.columns]
+    formats = [_column_format(list(df[c])) for c in df.columns]
 
-    def cell(v: Any) -> str:
+    def cell(v: Any, fmt: Any) -> str:
         if isinstance(v, float):
-            return "-" if v != v else f"{v:.4g}"
+            if v != v:
+                return "-"
+            return ("inf" if v > 0 else "-inf") if math.isinf(v) else fmt(v)
         if isinstance(v, str):
             return md_escape(v)
         return str(v)
 
     rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    rows += ["| " + " | ".join(cell(v) for v in r) + " |" for r in df.itertuples(index=False)]
+    rows += [
+        "| " + " | ".join(cell(v, f) for v, f in zip(r, formats, strict=True)) + " |"
+        for r in df.itertuples(index=False)
+    ]
     return "\n".join(rows)
 
 

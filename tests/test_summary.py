@@ -11,7 +11,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 import lsi
-from lsi.summary import REPORT_CSP, md_escape, report_html
+from lsi.summary import REPORT_CSP, md_escape, md_table, report_html
 
 from .conftest import simulate
 
@@ -171,3 +171,18 @@ def test_dates_beyond_the_year_ten_thousand_are_words_not_numbers():
     assert format_date_interval(Interval(7.3e12, 2030.0, None, 0.95)) == "beyond 10000 [2030.00, unbounded]"
     assert format_date_interval(Interval(2027.31, 2026.5, 2029.0, 0.95)) == "2027.31 [2026.50, 2029.00]"
     assert format_date_interval(Interval(None, None, None, 0.95)) == "undefined"
+
+
+def test_markdown_tables_format_each_column_one_way():
+    import pandas as pd
+
+    df = pd.DataFrame(
+        {"aicc": [122.0, 125.7, 130.25], "weight": [0.713, 2.139e-05, 0.0], "days": [87.2, 223.4, 1820.9]},
+        index=pd.Index(["a", "b", "c"], name="model"),
+    )
+    rows = [r.split(" | ") for r in md_table(df).splitlines()[2:]]
+    aicc = [r[1] for r in rows]
+    weight = [r[2] for r in rows]
+    assert aicc == ["122.0", "125.7", "130.2"]  # the same decimals in every row
+    assert weight == ["0.7130", "<0.0001", "0.0000"]  # never 2.139e-05 beside 0.000
+    assert len({len(x.split(".")[-1]) for x in aicc}) == 1
