@@ -97,8 +97,8 @@ class Bootstrap:
 
 
 #: bootstrap replicates of every command and function by default (report, figures, forecasts):
-#: the Monte Carlo standard error of a probability is then at most 0.022
-DEFAULT_N = 500
+#: the Monte Carlo standard error of a probability is then at most 0.029, and the report prints it
+DEFAULT_N = 300
 
 
 def bootstrap(

@@ -41,7 +41,7 @@ from .exceptions import LsiError, LsiWarning, ParameterValueError, SeriesError, 
 __all__ = ["main", "load_source", "build_parser"]
 
 #: bootstrap replicates by default (lsi.bootstrap.DEFAULT_N; written here so that --help loads no numpy)
-DEFAULT_N = 500
+DEFAULT_N = 300
 #: the most bootstrap replicates a command accepts (a probability's Monte Carlo error is then 0.002)
 MAX_REPLICATES = 100_000
 #: no date after this year is meaningful for a forecast or a horizon

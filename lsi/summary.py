@@ -352,7 +352,8 @@ def _render(rep: AssumptionReport, markdown: bool, checked: Mapping[str, Any] | 
         lines.append("| Akaike weights | " + " | ".join(f"{rep.probabilities[k]:.3f}" for k in keys) + " |")
         if rep.bootstrap_probabilities is not None:
             lines.append(
-                f"| bootstrap ({rep.n_boot} refits) | "
+                f"| bootstrap ({rep.n_boot} refits; Monte Carlo error up to "
+                f"{_mc_error(rep.bootstrap_probabilities, rep.n_boot):.3f}) | "
                 + " | ".join(f"{rep.bootstrap_probabilities[k]:.3f}" for k in keys)
                 + " |"
             )
@@ -363,6 +364,11 @@ def _render(rep: AssumptionReport, markdown: bool, checked: Mapping[str, Any] | 
             lines.append(
                 f"{f'bootstrap ({rep.n_boot} refits)':<28}"
                 + "".join(f"{rep.bootstrap_probabilities[k]:>15.3f}" for k in keys)
+            )
+            bp = rep.bootstrap_probabilities
+            lines.append(
+                f"{'  (Monte Carlo error)':<28}"
+                + "".join(f"{math.sqrt(bp[k] * (1 - bp[k]) / rep.n_boot):>15.3f}" for k in keys)
             )
     lines.append("")
     lines.append(h + "Models")
@@ -581,6 +587,11 @@ def _interval_years(iv: Mapping[str, Any]) -> str:
         return "unbounded" if x is None else _fmt_t(x)
 
     return f"{yr(iv.get('value'))} [{yr(iv.get('lower'))}, {yr(iv.get('upper'))}]"
+
+
+def _mc_error(probs: Mapping[str, float], n: int) -> float:
+    """The largest Monte Carlo standard error of bootstrap probabilities from ``n`` replicates."""
+    return max((math.sqrt(p * (1 - p) / n) for p in probs.values() if n > 0 and math.isfinite(p)), default=0.0)
 
 
 def _table(cols: list[str], rows: list[list[str]], markdown: bool) -> list[str]:

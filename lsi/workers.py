@@ -52,9 +52,14 @@ _WORKER = (
 )
 
 
-def _blocks(n: int, processes: int) -> list[range]:
-    """Contiguous blocks of ``range(n)``, one per process, as equal as can be."""
-    edges = [round(k * n / processes) for k in range(processes + 1)]
+def _blocks(n: int, processes: int, first_share: float | None = None) -> list[range]:
+    """Contiguous blocks of ``range(n)``, one per process, as equal as can be, or with the
+    first (the calling process's, which starts at once) holding ``first_share`` of the items."""
+    if first_share is None or processes < 2:
+        edges = [round(k * n / processes) for k in range(processes + 1)]
+    else:
+        first = min(n - (processes - 1), max(1, round(first_share * n)))
+        edges = [0] + [first + round(k * (n - first) / (processes - 1)) for k in range(processes)]
     return [range(edges[k], edges[k + 1]) for k in range(processes)]
 
 
@@ -136,8 +141,12 @@ def run(
     *,
     processes: int = 1,
     progress: Callable[[int], None] | None = None,
+    first_share: float | None = None,
 ) -> list[Any]:
     """``[task(shared, item) for item in items]``, spread over ``processes`` processes.
+
+    ``first_share``: the share of the items the calling process takes (default an equal
+    share); more than ``1 / processes`` makes up for the second or so a worker spends starting.
 
     The calling process works too (the first block), so ``processes = 1`` starts no worker.
     ``progress(i)`` is called in the calling process with the index of each item as it is
@@ -162,7 +171,7 @@ def run(
             for i in block[before : w.ticks]:
                 done(i)
 
-    blocks = _blocks(n, min(processes, n))
+    blocks = _blocks(n, min(processes, n), first_share)
     workers: list[tuple[_Worker | None, range]] = []
     try:
         for block in blocks[1:]:
@@ -228,14 +237,21 @@ def _job_task(shared: Sequence[tuple[Callable[[Any, Any], Any], Any]], item: tup
     return task(sh, inner)
 
 
-def run_jobs(jobs: Sequence[Job], *, processes: int = 1, progress: Callable[[int], None] | None = None) -> list[Any]:
+def run_jobs(
+    jobs: Sequence[Job],
+    *,
+    processes: int = 1,
+    progress: Callable[[int], None] | None = None,
+    first_share: float | None = None,
+) -> list[Any]:
     """Several jobs in one pool of processes (one start-up for all), each job's answer in order.
 
     The items of every job are interleaved, each job's spread evenly over the combined
     sequence, so that with :func:`run`'s contiguous blocks every process gets its share of
     each job whatever their costs.  The order depends on the jobs alone, so a run is
     reproducible for a given number of processes.  ``progress(units)`` is called as each item
-    is done, with its units.
+    is done, with its units; ``first_share`` is passed to :func:`run` (the calling process then
+    holds that share of every job).
     """
     keyed: list[tuple[float, int, int]] = []
     for j, job in enumerate(jobs):
@@ -248,7 +264,7 @@ def run_jobs(jobs: Sequence[Job], *, processes: int = 1, progress: Callable[[int
     weights = [int(u[k]) if (u := jobs[j].units) is not None else 1 for _, j, k in keyed]
     shared = [(job.task, job.shared) for job in jobs]
     done = None if progress is None else (lambda i: progress(weights[i]))
-    flat = run(_job_task, shared, items, processes=processes, progress=done)
+    flat = run(_job_task, shared, items, processes=processes, progress=done, first_share=first_share)
     per: list[list[Any]] = [[None] * len(job.items) for job in jobs]
     for (_, j, k), r in zip(keyed, flat, strict=True):
         per[j][k] = r

@@ -128,3 +128,28 @@ def test_bootstrap_with_workers_is_reproducible_and_equals_one_process():
     both = np.isfinite(a.aicc) & np.isfinite(c.aicc) & a.converged & c.converged
     assert np.mean(a.converged == c.converged) > 0.97
     assert np.mean(np.abs(a.aicc[both] - c.aicc[both]) < 1e-6) > 0.97
+
+
+def test_the_calling_process_can_take_a_larger_share():
+    from lsi.workers import _blocks
+
+    assert [len(b) for b in _blocks(100, 2)] == [50, 50]
+    assert [len(b) for b in _blocks(100, 2, 0.55)] == [55, 45]
+    assert [len(b) for b in _blocks(3, 2, 0.99)] == [2, 1]  # every process keeps an item
+    blocks = _blocks(101, 3, 0.5)
+    assert blocks[0] == range(0, 50) and sum(len(b) for b in blocks) == 101
+    assert [b.start for b in blocks[1:]] == [blocks[0].stop, blocks[1].stop]
+
+
+def test_jobs_in_one_pool_give_the_same_answers_as_alone():
+    from lsi.workers import Job, run, run_jobs
+
+    a = Job(_square, 3, list(range(20)), finish=sum)
+    b = Job(_square, 1, list(range(7)), finish=list, front=0.2)
+    alone = [sum(run(_square, 3, list(range(20)))), run(_square, 1, list(range(7)))]
+    for procs, share in ((1, None), (2, None), (2, 0.55)):
+        assert run_jobs([a, b], processes=procs, first_share=share) == alone
+
+
+def _square(k, x):
+    return k * x * x
