@@ -611,22 +611,54 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         multiples=args.multiple,
         chunks=args.chunks,
         engine=args.engine,
+        max_memory=args.max_memory,
         **grid,
     )
-    if args.out:
-        from .quadrature.output import write_netcdf
+    lazy = args.chunks is not None
+    with _dask_progress(lazy):
+        if args.out:
+            from .quadrature.output import write_netcdf
 
-        write_netcdf(ds, args.out)
-    ff = np.asarray(ds["first_failure"].values)
-    counts = {name: int((ff == i).sum()) for i, name in enumerate(ds.attrs["first_failure_legend"])}
-    counts["not evaluated"] = int((ff < 0).sum())
+            write_netcdf(ds, args.out)
+        counts, n_cells = _first_failure_counts(ds)
     if args.json:
-        summary = {"cells": int(ff.size), "first_failure": counts, "out": args.out, "engine": ds.attrs["engine"]}
+        summary = {"cells": n_cells, "first_failure": counts, "out": args.out, "engine": ds.attrs["engine"]}
         print(json.dumps(summary))
     else:
         dims = {str(d): int(ds.sizes[d]) for d in ds["first_failure"].dims}
-        print(sweep_text(int(ff.size), dims, ds.attrs["engine"], counts, args.out))
+        print(sweep_text(n_cells, dims, ds.attrs["engine"], counts, args.out))
     return 0
+
+
+def _dask_progress(lazy: bool) -> Any:
+    """dask's progress bar over a lazy sweep's computation, on a terminal; else nothing."""
+    import contextlib
+
+    if lazy and sys.stderr.isatty():
+        from dask.diagnostics import ProgressBar
+
+        return ProgressBar(out=sys.stderr)
+    return contextlib.nullcontext()
+
+
+def _first_failure_counts(ds: Any) -> tuple[dict[str, int], int]:
+    """How many cells end in each first failure, counted blockwise on a lazy sweep (one pass
+    over the graph, never the whole grid in memory)."""
+    import numpy as np
+
+    ff = ds["first_failure"]
+    legend = list(ds.attrs["first_failure_legend"])
+    if ff.chunks is None:
+        values = np.asarray(ff.values)
+        sums = [int((values == i).sum()) for i in range(len(legend))] + [int((values < 0).sum())]
+    else:
+        import dask
+
+        data = ff.data
+        sums = [int(v) for v in dask.compute(*[(data == i).sum() for i in range(len(legend))], (data < 0).sum())]
+    counts = dict(zip(legend, sums[:-1], strict=True))
+    counts["not evaluated"] = sums[-1]
+    return counts, int(ff.size)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -877,6 +909,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="report when C/C0 reaches this (>= 1; repeatable)",
     )
     _add_thresholds(p)
+    p.add_argument(
+        "--max-memory",
+        default=None,
+        metavar="SIZE",
+        help="memory a sweep may hold, e.g. 8GB (default: half the machine's memory); a larger grid needs --chunks",
+    )
     p.add_argument(
         "--chunks",
         type=_whole("the number of cells per task", 1, 100_000),

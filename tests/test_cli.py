@@ -505,3 +505,17 @@ def test_sigint_is_one_line_and_exit_130_and_leaves_no_half_report(tmp_path, aft
     assert lines == ["lsi: interrupted"], stderr
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_sweep_counts_a_lazy_grid_blockwise_and_honours_max_memory(capsys, tmp_path):
+    base = ["sweep", "--param", "p=0.5:1:7", "--param", "beta=0:1:6", "--fixed", "g0=0.5", "--fixed", "a=1"]
+    base += ["--until", "30", "--json"]
+    code, out, _ = run(capsys, *base)
+    assert code == 0
+    eager = json.loads(out)
+    code, out, _ = run(capsys, *base, "--chunks", "5", "--out", str(tmp_path / "s.nc"))
+    assert code == 0
+    lazy = json.loads(out)
+    assert lazy["first_failure"] == eager["first_failure"] and lazy["cells"] == eager["cells"] == 42
+    code, _, err = run(capsys, *base, "--max-memory", "1kB")
+    assert code == 2 and "max_memory" in err and "chunks" in err and len(err.strip().splitlines()) == 1
