@@ -24,6 +24,7 @@ from .bootstrap import DEFAULT_N
 from .diagnostics import FAILURES, Thresholds, embed, failure_analysis, takeoff_r
 from .exceptions import ParameterValueError
 from .intervals import DAYS, inverse, quantile
+from .jsonvalues import strict
 from .results import FitCollection
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -188,7 +189,7 @@ class AssumptionReport:
     # ---------------------------------------------------------- renderings
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (the ``lsi report --json`` object)."""
-        return _clean(
+        return strict(
             {
                 "series": self.series_name,
                 "noise": self.noise,
@@ -245,18 +246,6 @@ class AssumptionReport:
         from .display import assumption_report_html
 
         return assumption_report_html(self)
-
-
-def _clean(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def _model_row(r, fa: dict[str, np.ndarray], noise) -> dict[str, Any]:

@@ -66,6 +66,7 @@ from . import datasets
 from .assessment import PHRASES, assumptions
 from .exceptions import ParameterValueError, SeriesError
 from .fitting import fit
+from .jsonvalues import strict
 from .observation import Noise, default_noise, get_noise
 from .results import FitCollection, FitResult
 from .series import Series, from_decimal_year
@@ -576,7 +577,7 @@ class SpecRow:
         return not self.changed
 
     def to_dict(self) -> dict[str, Any]:
-        return _strict(
+        return strict(
             {
                 "name": self.name,
                 "label": self.label,
@@ -600,19 +601,6 @@ class SpecRow:
                 "skipped": dict(self.skipped),
             }
         )
-
-
-def _strict(obj: Any) -> Any:
-    """JSON-ready: numpy scalars as Python numbers, non-finite floats as None."""
-    if isinstance(obj, Mapping):
-        return {str(k): _strict(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_strict(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def verdict_label(verdict_class: str | None, horizon: float | None = None) -> str:
@@ -738,7 +726,7 @@ class SpecCurve:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (strict JSON: no NaN or infinity)."""
         n = len(self.rows)
-        return _strict(
+        return strict(
             {
                 "series": self.series_name,
                 "noise": self.noise,

@@ -56,6 +56,7 @@ from . import loopmath
 from .assessment import PHRASES, AssumptionReport, assumptions, check_horizon, none_reasons
 from .bootstrap import DEFAULT_N
 from .exceptions import LsiError, ParameterValueError
+from .jsonvalues import strict
 from .results import FitCollection
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -370,7 +371,7 @@ class Answer:
                 "identification": dict(self.identification),
                 "robustness": None if self.robustness is None else self.robustness.to_dict(),
                 "distinguishability": None if self.distinguishability is None else self.distinguishability.to_dict(),
-                "autocorrelation": None if self.autocorrelation is None else _strict(self.autocorrelation.to_dict()),
+                "autocorrelation": None if self.autocorrelation is None else strict(self.autocorrelation.to_dict()),
                 "calibration": None if self.calibration is None else self.calibration.to_dict(),
                 "checks": self.sentences(),
                 "checks_skipped": dict(self.skipped),
@@ -378,7 +379,7 @@ class Answer:
                 "notes": list(self.report.notes) + list(self.notes),
             }
         )
-        return _strict(d)
+        return strict(d)
 
     def to_json(self, **kw: Any) -> str:
         return json.dumps(self.to_dict(), allow_nan=False, **kw)
@@ -408,18 +409,6 @@ class Answer:
 
 def _capital(s: str) -> str:
     return s[:1].upper() + s[1:]
-
-
-def _strict(obj: Any) -> Any:
-    if isinstance(obj, Mapping):
-        return {str(k): _strict(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_strict(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def _bootstrap_fallback(rep: AssumptionReport) -> dict[str, float | None]:

@@ -106,6 +106,7 @@ LAYERS = {
     "lsi._version": 0,
     "lsi.progress": 0,
     "lsi.files": 0,
+    "lsi.jsonvalues": 0,
     "lsi.display": 0,
     "lsi.loopmath": 1,
     "lsi.intervals": 1,
