@@ -5,7 +5,8 @@
    runs it (a fresh process, so imports count), beside ``lsi fit metr_horizons`` (the plain
    fits) and ``lsi report --checks none`` (the unchecked report), interleaved, three rounds;
    wall time and the CPU time of the process and its workers.  Target: the checked report in
-   at most 10 s on this 2-core machine.
+   at most 10 s on this 2-core machine.  Beside them ``lsi report --out DIR`` and ``lsi figures
+   --out DIR`` (PNG), which draw the same figures: the figures must be no slower.
 2. The report's parts in this process, one at a time (CPU seconds): fits, bootstrap, each
    check.
 3. A bootstrap refit vs a cold lsi fit (warm starts, analytic Jacobians), and bootstrap refits
@@ -25,6 +26,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 
@@ -49,11 +51,16 @@ def _run(args: list[str]) -> tuple[float, float]:
 
 
 def end_to_end(rounds: int) -> None:
+    tmp = tempfile.mkdtemp(prefix="lsi-bench-")
     cases = {
         "lsi fit metr_horizons (plain fits)": ["fit", "metr_horizons"],
         "lsi report --checks none (unchecked)": ["report", "metr_horizons", "--checks", "none"],
         "lsi report metr_horizons (checked)": ["report", "metr_horizons"],
-    }
+        "lsi report metr_horizons --out DIR": ["report", "metr_horizons", "--out", os.path.join(tmp, "report")],
+        "lsi figures metr_horizons --out DIR": [
+            "figures", "metr_horizons", "--out", os.path.join(tmp, "figures"), "--format", "png", "--dpi", "200"
+        ],
+    }  # fmt: skip
     got: dict[str, list[tuple[float, float]]] = {k: [] for k in cases}
     for _ in range(rounds):
         for name, args in cases.items():
@@ -64,6 +71,9 @@ def end_to_end(rounds: int) -> None:
         wall = min(w for w, _ in runs)
         cpu = min(c for _, c in runs)
         print(f"  {name:<40} wall {wall:6.2f} s (best)  cpu {cpu:6.2f} s  = {wall / base:5.2f} x plain fits")
+    fig = min(w for w, _ in got["lsi figures metr_horizons --out DIR"])
+    rep = min(w for w, _ in got["lsi report metr_horizons --out DIR"])
+    print(f"  figures / report --out (which draws the same figures and more): {fig / rep:5.2f}")
     print()
 
 

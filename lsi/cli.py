@@ -402,7 +402,10 @@ def _cmd_figures(args: argparse.Namespace) -> int:
         width=args.width,
         n_boot=args.bootstrap,
         seed=args.seed,
+        backtest_boot=args.backtest,
     )
+    if args.backtest == 0 and "backtest" in skipped:
+        skipped["backtest"] = "pass --backtest 200 to draw it (it refits every model at every past origin)"
     if args.json:
         print(json.dumps({"written": {k: str(v) for k, v in written.items()}, "skipped": skipped}))
     else:
@@ -814,9 +817,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "figures",
         help=f"write the paper figures for a series ({figures})",
-        description=f"Write the paper figures for a series to --out: {figures} (when some past origin "
-        "can be scored), one file each, named after the figure (fit.pdf, ...). The folder is written "
-        "whole or not at all.",
+        description=f"Write the paper figures for a series to --out: {figures} (with --backtest N, "
+        "when some past origin can be scored), one file each, named after the figure (fit.pdf, ...). "
+        "The folder is written whole or not at all.",
     )
     _add_source(p)
     p.add_argument("--out", required=True, help="folder for the figures (created if absent)")
@@ -853,6 +856,14 @@ def build_parser() -> argparse.ArgumentParser:
         f"reached (default {DEFAULT_N}, as lsi report; 0: Akaike weights alone, no backtest)",
     )
     p.add_argument("--seed", type=_SEED, default=0, help="seed of the bootstraps (default 0)")
+    p.add_argument(
+        "--backtest",
+        type=_replicates(200),
+        default=0,
+        metavar="N",
+        help="also the backtest figure, with N bootstrap replicates per past origin (e.g. 200, as lsi "
+        "backtest; it refits every model at every origin, about a minute on METR; default 0: not drawn)",
+    )
     p.set_defaults(func=_cmd_figures)
     p = sub.add_parser("report", help="which assumption of RSI fails first, and how sure: the checked answer")
     _add_source(p)

@@ -519,3 +519,24 @@ def test_sweep_counts_a_lazy_grid_blockwise_and_honours_max_memory(capsys, tmp_p
     assert lazy["first_failure"] == eager["first_failure"] and lazy["cells"] == eager["cells"] == 42
     code, _, err = run(capsys, *base, "--max-memory", "1kB")
     assert code == 2 and "max_memory" in err and "chunks" in err and len(err.strip().splitlines()) == 1
+
+
+def test_figures_draw_the_backtest_only_when_asked(capsys, tmp_path, monkeypatch):
+    from lsi import paper_figures
+
+    calls = []
+
+    def fake_save_all(fits, out, **kw):
+        calls.append(kw["backtest_boot"])
+        return {}, {"backtest": "n_boot = 0 (or backtest_boot = 0): ..."}
+
+    monkeypatch.setattr(paper_figures, "save_all", fake_save_all)
+    code, out, _ = run(
+        capsys, "figures", "metr_horizons", "--out", str(tmp_path / "f"), "--models", "exponential", "--json"
+    )
+    assert code == 0 and calls == [0]
+    assert "--backtest" in json.loads(out)["skipped"]["backtest"]
+    code, _, _ = run(
+        capsys, "figures", "metr_horizons", "--out", str(tmp_path / "g"), "--models", "exponential", "--backtest", "50"
+    )
+    assert code == 0 and calls == [0, 50]

@@ -1348,6 +1348,8 @@ def test_cli_figures(tmp_path, capsys, monkeypatch):
                 "50",
                 "--bootstrap",
                 "20",
+                "--backtest",
+                "20",
                 "--json",
             ]
         )
