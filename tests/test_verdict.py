@@ -301,3 +301,15 @@ def test_scores_in_zero_one_get_a_hint_towards_the_logit_link():
         warnings.simplefilter("error")
         lsi.fit(lsi.Series(t, y), ["exponential"], noise="log")  # chosen: no hint
         lsi.fit(lsi.Series(t, 10 * y), ["exponential"])  # not a score: no hint
+
+
+def test_the_report_and_the_figures_show_the_same_bootstrap_for_one_seed():
+    """lsi report (the pooled bootstrap of lsi.answer) and lsi figures (lsi.assumptions, as
+    paper_figures.save_all makes it) draw the same replicates for a seed and refit them alike."""
+    fits = lsi.fit(lsi.datasets.load("metr_horizons", sota_only=True), ["exponential", "hyperbolic", "breakpoint"])
+    pooled = answer(fits, n_boot=60, seed=3, checks=()).report
+    alone = lsi.assumptions(fits, n_boot=60, seed=3)
+    assert pooled.n_boot == alone.n_boot == 60
+    assert np.array_equal(pooled.bootstrap.indices, alone.bootstrap.indices)
+    assert pooled.bootstrap_probabilities == pytest.approx(alone.bootstrap_probabilities, abs=1 / 60 + 1e-12)
+    assert pooled.selection == pytest.approx(alone.selection, abs=1 / 60 + 1e-12)
