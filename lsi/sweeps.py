@@ -303,7 +303,8 @@ def _check_memory(full_shape: tuple[int, ...], n_mult: int, chunks: int | None, 
         raise ParameterValueError(
             f"a sweep of {n_cells:,} cells ({grid}) needs about {_bytes_text(need)} of memory, beyond the budget "
             f"of {_bytes_text(budget)} (max_memory=); build it lazily with chunks={suggest} (--chunks {suggest} on "
-            "the command line) and write it with .to_netcdf(path) (--out), or raise max_memory="
+            "the command line) and write it with lsi.quadrature.output.write_netcdf(ds, path) (--out), "
+            "or raise max_memory="
         )
     raise ParameterValueError(
         f"chunks = {chunks:,} cells a task need about {_bytes_text(need)} each, beyond the budget of "
@@ -394,7 +395,7 @@ def sweep(
         Cells per dask task: the sweep is then built lazily with dask (``pip install
         'lsi[dask]'``), with memory bounded by the chunk size, and runs on whatever
         scheduler is active (e.g. a ``dask.distributed`` cluster).  Call ``.compute()``
-        or ``.to_netcdf(path)`` on the result.  A task is a block of at most ``chunks``
+        or :func:`lsi.quadrature.output.write_netcdf` on the result.  A task is a block of at most ``chunks``
         cells, whole along the trailing dimensions where it can be.
     progress : bool, optional
         Progress on long eager sweeps (default: only on a terminal).
