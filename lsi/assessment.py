@@ -22,7 +22,7 @@ from scipy import stats
 from . import loopmath
 from .bootstrap import DEFAULT_N
 from .diagnostics import FAILURES, Thresholds, embed, failure_analysis, takeoff_r
-from .exceptions import ParameterValueError
+from .exceptions import ParameterValueError, check_seed
 from .intervals import DAYS, inverse, quantile
 from .jsonvalues import strict
 from .results import FitCollection
@@ -344,6 +344,7 @@ def assumptions(
     th = loopmath.thresholds(thresholds)
     if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 0:
         raise ParameterValueError(f"n_boot = {n_boot!r}; give a whole number of replicates, 0 or more")
+    check_seed(seed)
     s = fits.series
     horizon = check_horizon(horizon, float(s.t[-1]))
     models = []

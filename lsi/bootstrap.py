@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import leastsq, selection
-from .exceptions import ParameterValueError, SeriesError
+from .exceptions import ParameterValueError, SeriesError, check_seed
 
 if TYPE_CHECKING:  # pragma: no cover
     from .results import FitCollection, FitResult
@@ -177,6 +177,7 @@ def plan(
         raise ParameterValueError(f"n = {n!r} bootstrap replicates; give a whole number of at least 1")
     series = fits.series
     names = [r.name for r in fits.values()]
+    check_seed(seed)
     rng = np.random.default_rng(seed)
     npts = len(series)
     if scheme == "case":

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import leastsq, selection
-from .exceptions import ParameterValueError, SeriesError, UnknownModelError
+from .exceptions import ParameterValueError, SeriesError, UnknownModelError, check_seed
 
 if TYPE_CHECKING:  # pragma: no cover
     from .observation import Noise
@@ -967,6 +967,7 @@ class _Prepared:
 
 
 def _prepare(fits: FitCollection, models: Sequence[str] | None, n: int, seed: int | None) -> _Prepared:
+    check_seed(seed)
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
         raise ParameterValueError(f"n = {n!r} simulated series per model; give a positive integer, e.g. 100")
     eligible = [r for r in fits.values() if r.converged]

@@ -8,6 +8,7 @@ is one line that names the bad value, the valid choices and the fix.
 from __future__ import annotations
 
 __all__ = [
+    "check_seed",
     "LsiError",
     "SeriesError",
     "ObservationError",
@@ -122,3 +123,14 @@ def require(module: str, feature: str, extra: str):
         raise OptionalDependencyError(
             f"{feature} needs the optional package {module!r}; install it with `pip install 'lsi[{extra}]'`"
         ) from exc
+
+
+def check_seed(seed: object, name: str = "seed") -> None:
+    """Refuse, in one line, a seed that is neither None nor a whole number >= 0 (the one check
+    every function with a ``seed=`` makes, before any work)."""
+    import numbers
+
+    if seed is None:
+        return
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or int(seed) < 0:
+        raise ParameterValueError(f"{name} = {seed!r}; give a whole number >= 0 (or None for a fresh one)")

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .exceptions import ParameterValueError
+from .exceptions import ParameterValueError, check_seed
 from .loopmath import FAILURES, Thresholds
 from .sweeps import FLOAT_OUTPUTS, sweep
 
@@ -106,6 +106,7 @@ def sobol(
 
     import inspect
 
+    check_seed(seed)
     rng = np.random.default_rng(seed)
     key = "rng" if "rng" in inspect.signature(stats.sobol_indices).parameters else "random_state"
     res = stats.sobol_indices(func=func, n=n, dists=dists, **{key: rng})

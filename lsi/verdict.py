@@ -55,7 +55,7 @@ import numpy as np
 from . import loopmath
 from .assessment import PHRASES, AssumptionReport, assumptions, check_horizon, none_reasons
 from .bootstrap import DEFAULT_N
-from .exceptions import LsiError, ParameterValueError
+from .exceptions import LsiError, ParameterValueError, check_seed
 from .jsonvalues import strict
 from .results import FitCollection
 
@@ -609,6 +609,7 @@ def answer(
         raise ParameterValueError(f"unknown checks {unknown}; choose from {', '.join(CHECKS)}")
     if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 0:
         raise ParameterValueError(f"n_boot = {n_boot!r}; give a whole number of replicates, 0 or more")
+    check_seed(seed)
     s = fits.series
     horizon = check_horizon(horizon, float(s.t[-1]))
     thresholds = loopmath.thresholds(thresholds)

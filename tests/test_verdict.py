@@ -258,6 +258,9 @@ def test_the_answer_and_the_report_show_in_a_notebook_escaped():
         ({"thresholds": {"kappa_min": "half"}}, "threshold kappa_min"),
         ({"thresholds": 0.5}, "thresholds"),
         ({"checks": ["robustnes"]}, "unknown checks"),
+        ({"seed": "x"}, "seed"),
+        ({"seed": -1}, "seed"),
+        ({"seed": 1.5}, "seed"),
     ],
 )
 def test_wrong_arguments_get_one_line(kw, match):
