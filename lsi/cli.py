@@ -422,7 +422,10 @@ def _num(x: Any) -> float | None:
 
 
 def _cmd_forecast(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from .forecast import reach_json
+    from .series import from_decimal_year
     from .summary import first_unbounded, forecast_text
 
     series = _load(args)
@@ -446,6 +449,10 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         reach = fits.time_to_reach(args.reach, ci_level=args.level, n=args.n, seed=args.seed)
     lo, mid, hi = (float(q) for q in ds["quantile"].values)
     time = [float(x) for x in ds["time"].values]
+    # each time's calendar day (UTC) beside it: the forecast's `date` coordinate, read from the
+    # decimal years so that a date past 2262, which nanoseconds cannot hold, is still given
+    days = np.datetime_as_string(from_decimal_year(ds["time"].values).to_numpy(), unit="D")
+    date = [None if d == "NaT" else str(d) for d in days]
     calibrated = not args.uncalibrated
 
     def stat(name: str, key: str) -> float | None:
@@ -456,6 +463,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         c = ds["curve"].sel(model=name)
         return {
             "time": time,
+            "date": date,
             "median": [_num(v) for v in p.sel(quantile=mid).values],
             "lower": [_num(v) for v in p.sel(quantile=lo).values],
             "upper": [_num(v) for v in p.sel(quantile=hi).values],
@@ -966,9 +974,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--n",
+        "--bootstrap",
+        dest="n",
         type=_replicates(DEFAULT_N, 20),
         default=DEFAULT_N,
-        help=f"bootstrap replicates (default {DEFAULT_N}; at least 20)",
+        help=f"bootstrap replicates (default {DEFAULT_N}, as lsi report; at least 20)",
     )
     p.add_argument("--seed", type=_SEED, default=0, help="seed of the bootstrap and the calibration (default 0)")
     p.add_argument(
@@ -999,6 +1009,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--n-boot",
+        "--bootstrap",
+        dest="n_boot",
         type=_replicates(200, 20),
         default=200,
         help="bootstrap replicates per origin (default 200; at least 20)",
