@@ -696,7 +696,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.out:
         from .report import write_report
 
-        paths = write_report(rep, fits, args.out)
+        paths = write_report(rep, fits, args.out, backtest=args.backtest)
         if not args.json:
             print(f"wrote {len(paths)} files to {args.out}: " + ", ".join(os.path.basename(p) for p in paths))
     if args.json:
@@ -882,6 +882,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"bootstrap replicates (default {DEFAULT_N}; 0: none)",
     )
     p.add_argument("--seed", type=_SEED, default=0, help="seed of the bootstrap and the checks (default 0)")
+    p.add_argument(
+        "--backtest",
+        type=_replicates(200),
+        default=0,
+        metavar="N",
+        help="with --out, also the backtest figure, N bootstrap replicates per past origin (e.g. 200; "
+        "it refits every model at every origin, about a minute on METR; default 0: not drawn)",
+    )
     p.add_argument(
         "--horizon",
         type=_when,

@@ -38,7 +38,9 @@ _COMPARISON = [
 ]
 
 
-def _figures(ans: Answer, fits: FitCollection, out: str, fmt: str, dpi: int) -> list[tuple[str, str]]:
+def _figures(
+    ans: Answer, fits: FitCollection, out: str, fmt: str, dpi: int, backtest_boot: int = 0
+) -> list[tuple[str, str]]:
     """Draw the report's figures; returns (caption, filename)."""
     import matplotlib.pyplot as plt
 
@@ -67,6 +69,18 @@ def _figures(ans: Answer, fits: FitCollection, out: str, fmt: str, dpi: int) -> 
         ", calibrated on the series' own backtest" if ans.calibration is not None else ""
     )
     wanted.append(("forecast", caption, lambda f: f.forecast(ds, series=fits.series)))
+    if backtest_boot > 0:
+        from .backtest import backtest
+
+        bt = backtest(fits.series, list(fits), noise=fits.noise.name, level=level, n_boot=backtest_boot, seed=0)
+        if not bt.scores.empty:
+            wanted.append(
+                (
+                    "backtest",
+                    f"Rolling-origin backtest: how the {level:.0%} bands made at past dates covered what came after",
+                    lambda f: f.backtest(bt),
+                )
+            )
     if ans.robustness is not None and len(ans.robustness.rows) > 1:
         wanted.append(
             ("specifications", "The answer under each defensible data choice", lambda f: f.robustness(ans.robustness))
@@ -89,14 +103,18 @@ def _figures(ans: Answer, fits: FitCollection, out: str, fmt: str, dpi: int) -> 
     return made
 
 
-def write_report(ans: Answer, fits: FitCollection, out: str, *, fmt: str = "png", dpi: int = 200) -> list[str]:
+def write_report(
+    ans: Answer, fits: FitCollection, out: str, *, fmt: str = "png", dpi: int = 200, backtest: int = 0
+) -> list[str]:
     """Write ``report.md``, ``report.html``, ``report.json``, CSVs of the numbers and the figures.
 
     Returns the paths written.  The HTML page needs the ``lsi[report]`` extra (Jinja2 and
     markdown-it-py); without it nothing is written and one line says what to install.  The
     files are written into a temporary sibling folder and moved into ``out`` when all are
     complete (:func:`lsi.files.atomic_folder`): an interrupt or a full disk leaves ``out`` as
-    it was.  Files in ``out`` that the report does not write are left alone.
+    it was.  Files in ``out`` that the report does not write are left alone.  With
+    ``backtest`` > 0 the report also draws the rolling-origin backtest figure, with that many
+    bootstrap replicates per past origin (it refits every model at every origin).
     """
     from .verdict import Answer
 
@@ -108,7 +126,7 @@ def write_report(ans: Answer, fits: FitCollection, out: str, *, fmt: str = "png"
     names: list[str] = []
     with atomic_folder(out) as tmp:
         rep = ans.report
-        figs = _figures(ans, fits, str(tmp), fmt, dpi)
+        figs = _figures(ans, fits, str(tmp), fmt, dpi, backtest)
         md = report_markdown(ans, fits.table()[_COMPARISON], figs)
         files = {
             "report.md": md,

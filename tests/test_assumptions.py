@@ -262,3 +262,16 @@ def test_an_interrupted_report_leaves_the_folder_as_it_was(tmp_path, monkeypatch
     assert {p: open(p, "rb").read() for p in first} == before
     assert (out / "mine.txt").read_text() == "not lsi's"
     assert sorted(x.name for x in tmp_path.iterdir()) == ["rep"]  # no temporary left beside it
+
+
+def test_the_report_draws_the_backtest_when_asked(tmp_path):
+    from lsi.report import write_report
+
+    s = simulate("exponential", {"C0": 1.0, "g": 0.7}, n=14, seed=4)
+    fits = lsi.fit(s, ["exponential", "linear"], warn=False)
+    ans = lsi.answer(fits, n_boot=0, checks=())
+    names = {p.split("/")[-1] for p in write_report(ans, fits, str(tmp_path / "a"))}
+    assert "backtest.png" not in names
+    names = {p.split("/")[-1] for p in write_report(ans, fits, str(tmp_path / "b"), backtest=20)}
+    assert "backtest.png" in names
+    assert "backtest.png" in (tmp_path / "b" / "report.md").read_text()
