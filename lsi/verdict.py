@@ -232,7 +232,9 @@ def _claim(h: Headline) -> str:
     """The verdict class in words, with what carries a 'none'."""
     assert h.outcome is not None
     if h.outcome != "none":
-        return PHRASES[h.outcome]
+        phrase = PHRASES[h.outcome]  # "the loop opens first (closure falls ...)": no nested brackets
+        head, _, why = phrase.partition(" (")
+        return f"{head}: {why.removesuffix(')')}" if why else phrase
     claim = f"no assumption fails before {h.horizon:.0f}"
     if h.carrier is not None:
         reason = none_reasons(h.noise).get(h.carrier, "no assumption failing")
