@@ -45,7 +45,7 @@ import numpy as np
 from scipy import special, stats
 
 from .exceptions import ParameterValueError, SeriesError
-from .series import decimal_year
+from .series import decimal_year, from_decimal_year, to_decimal_years
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
@@ -58,8 +58,11 @@ __all__ = ["forecast", "time_to_reach", "predictive", "Predictive"]
 AVERAGED = "averaged"
 MIXTURE = "bootstrap_mixture"
 
-#: points of the default time grid (from the first observation to ``until``)
+#: points of the default time grid (from the first observation through the last one to ``until``)
 DEFAULT_TIMES = 201
+#: spacing of the default grid, in days, from which its inner times fall on whole days (midnight
+#: UTC): each then moves by at most half a day, so the times stay in order and apart
+WHOLE_DAYS_FROM = 2.0
 #: most points of a time grid given by ``step=``
 MAX_TIMES = 10_000
 #: most (time, bootstrap replicate) pairs a ``step=`` grid may cost beyond the default
@@ -410,12 +413,16 @@ def _replicates(n: Any, bootstrap: Bootstrap | None) -> int | None:
     return int(n) if math.isfinite(n) else None
 
 
-def _time_grid(t_first: float, end: float, step: Any, replicates: int | None) -> np.ndarray:
-    """The forecast's times: :data:`DEFAULT_TIMES` points from the first observation to
-    ``end``, or every ``step`` years and ``end``, within :data:`MAX_TIMES` points and
-    :data:`MAX_TIME_REPLICATES` time-replicate pairs (counted before anything is allocated)."""
+def _time_grid(t_first: float, t_last: float, end: float, step: Any, replicates: int | None) -> np.ndarray:
+    """The forecast's times: the default grid (:func:`_default_grid`), or every ``step`` years
+    from the first observation and ``end``, within :data:`MAX_TIMES` points and
+    :data:`MAX_TIME_REPLICATES` time-replicate pairs (counted before anything is allocated).
+
+    The times between the ends are the decimal years of their own dates to the millisecond
+    (a shift of at most 1.6e-11 years), so each time and its ``date`` name the same instant
+    both ways."""
     if step is None:
-        return np.linspace(t_first, end, DEFAULT_TIMES)
+        return _default_grid(t_first, t_last, end)
     ok = isinstance(step, int | float | np.integer | np.floating) and not isinstance(step, bool)
     if not (ok and math.isfinite(step) and step > 0):
         raise ParameterValueError(f"step = {step!r} must be a positive number of years, e.g. 0.25")
@@ -436,8 +443,64 @@ def _time_grid(t_first: float, end: float, step: Any, replicates: int | None) ->
             f"{why}: give step >= {finest:g}, or leave step out ({DEFAULT_TIMES} times)"
         )
     t = t_first + step * np.arange(math.ceil(span / step))
+    t = _on_dates(t, keep=np.arange(t.size) == 0, whole_days=False)
     t = t[t < end]
     return np.append(t, end)
+
+
+def _default_grid(t_first: float, t_last: float, end: float) -> np.ndarray:
+    """:data:`DEFAULT_TIMES` times whose exact members are the first observation, the last
+    observation and ``end``: evenly spaced from the first observation to the last and from the
+    last to ``end``, the intervals shared between the two spans in proportion to their
+    lengths (at least one each), so the spacing is nearly even throughout.  The times in
+    between fall on whole days (midnight UTC) when the spacing is at least
+    :data:`WHOLE_DAYS_FROM` days, else on whole milliseconds."""
+    intervals = DEFAULT_TIMES - 1
+    past, future = t_last - t_first, end - t_last
+    if not past > 0:  # a single observed time: one span
+        return _even_span(t_first, end, intervals)
+    ahead = min(max(round(intervals * future / (past + future)), 1), intervals - 1)
+    return np.concatenate([_even_span(t_first, t_last, intervals - ahead)[:-1], _even_span(t_last, end, ahead)])
+
+
+def _even_span(start: float, stop: float, intervals: int) -> np.ndarray:
+    """``intervals`` even intervals from ``start`` to ``stop`` (both exact), the times in
+    between on whole days when they are :data:`WHOLE_DAYS_FROM` days apart, else on whole
+    milliseconds."""
+    t = np.linspace(start, stop, intervals + 1)
+    keep = np.zeros(t.size, dtype=bool)
+    keep[[0, -1]] = True
+    return _on_dates(t, keep=keep, whole_days=True)
+
+
+def _on_dates(t: np.ndarray, *, keep: np.ndarray, whole_days: bool) -> np.ndarray:
+    """``t`` with the times not in ``keep`` moved to the decimal years of their dates: whole
+    days when ``whole_days`` and the spacing allows (:data:`WHOLE_DAYS_FROM`), else whole
+    milliseconds.  ``t`` as it is when that would put two times out of order (a horizon of
+    milliseconds)."""
+    free = ~keep & (np.abs(t - 1970.0) < 2.9e5)  # the dates from_decimal_year can give
+    if not free.any():
+        return t
+    dates = from_decimal_year(t[free])
+    if whole_days and t.size > 1 and float(np.min(np.diff(t))) * 365.0 >= WHOLE_DAYS_FROM:
+        dates = dates.round("D")
+    moved = t.copy()
+    moved[free] = to_decimal_years(dates)
+    if not (np.all(np.isfinite(moved[free])) and np.all(np.diff(moved) > 0)):
+        return t
+    return moved
+
+
+def _dates(t: np.ndarray) -> np.ndarray:
+    """The ``date`` coordinate of times ``t``: :func:`lsi.series.from_decimal_year` (to the
+    millisecond) as ``datetime64[ns]``, NaT where nanoseconds cannot hold the date (before
+    1677-09-22 or after 2262-04-11)."""
+    us = from_decimal_year(t).to_numpy().astype("datetime64[us]")
+    ticks = us.astype(np.int64)
+    fits = ~np.isnat(us) & (np.abs(ticks) < np.iinfo(np.int64).max // 1000)
+    out = np.full(us.shape, np.datetime64("NaT"), dtype="datetime64[ns]")
+    out[fits] = us[fits].astype("datetime64[ns]")
+    return out
 
 
 def _round_up(x: float) -> float:
@@ -473,10 +536,15 @@ def forecast(
     seed : int, optional
         Seed of the bootstrap.
     step : float, optional
-        Spacing of the time grid in years (default: 201 points from the first
-        observation to ``until``).  The grid is bounded: at most :data:`MAX_TIMES`
-        (10,000) times, and at most :data:`MAX_TIME_REPLICATES` (2e6) times x bootstrap
+        Spacing of the time grid in years, from the first observation, with ``until``
+        as the last time.  The grid is bounded: at most :data:`MAX_TIMES` (10,000)
+        times, and at most :data:`MAX_TIME_REPLICATES` (2e6) times x bootstrap
         replicates beyond the default grid's cost (with 1000 replicates, 2000 times).
+        By default the grid has 201 times, of which the first observation, the last
+        observation and ``until`` are exactly three: evenly spaced from the first
+        observation to the last and from the last to ``until`` (the intervals shared
+        in proportion to the two spans), the times in between falling on whole days
+        (midnight UTC) when they are at least two days apart.
     bootstrap : Bootstrap, optional
         A bootstrap of ``fits`` to reuse (``fits.bootstrap(n)``); by default one is
         made (and cached on the collection for later calls with the same ``n`` and
@@ -488,7 +556,15 @@ def forecast(
         Dimensions ``model`` (each fitted model, then ``"averaged"``, the
         Akaike-weighted mixture, and ``"bootstrap_mixture"``, the mixture over
         replicates of each replicate's lowest-AICc model), ``time`` (decimal years)
-        and ``quantile`` (lower, 0.5, upper).  Variables, in data units:
+        and ``quantile`` (lower, 0.5, upper).  Beside ``time``, along it, the
+        coordinate ``date`` (``datetime64[ns]``, UTC) gives each time as a date:
+        :func:`lsi.series.from_decimal_year` of it, to the millisecond; the times
+        between the grid's ends are the decimal years of those dates, so time and date
+        convert into each other exactly, and written to netCDF
+        (:func:`lsi.quadrature.output.write_netcdf`) both come back identical.  NaT
+        marks a time outside the years nanoseconds hold (1677-2262).
+        ``ds.sel(time=...)`` selects by decimal year, ``ds.swap_dims(time="date")``
+        indexes by date.  Variables, in data units:
         ``prediction`` (band for a new observation: parameter uncertainty and
         observation noise), ``curve`` (band for the model curve: parameter
         uncertainty only) and ``fitted`` (the best-fit curve; NaN for the mixtures);
@@ -521,13 +597,18 @@ def forecast(
     >>> band = ds.prediction.sel(model="exponential")
     >>> bool((band.sel(quantile=0.95) > band.sel(quantile=0.05)).all())
     True
+    >>> str(ds.date.values[-1])[:10], float(ds.time[-1])
+    ('2027-01-01', 2027.0)
+    >>> by_date = ds.swap_dims(time="date")
+    >>> by_date.prediction.sel(model="averaged", date="2027-01-01").shape
+    (3,)
     """
     import xarray as xr
 
     _check_level(level, "level")
     t_first, t_last = float(fits.series.t[0]), float(fits.series.t[-1])
     end = _end_of_forecast(until, t_last)
-    t = _time_grid(t_first, end, step, _replicates(n, bootstrap))
+    t = _time_grid(t_first, t_last, end, step, _replicates(n, bootstrap))
     pr = predictive(fits, t, n=n, seed=seed, bootstrap=bootstrap)
     probs = [round((1 - level) / 2, 12), 0.5, round((1 + level) / 2, 12)]
     names = [k for k in pr.components]
@@ -554,7 +635,7 @@ def forecast(
             "parameter_uncertainty": (("model",), ident),
             "refit_share": (("model",), refits),
         },
-        coords={"model": names, "time": t, "quantile": probs},
+        coords={"model": names, "time": t, "date": ("time", _dates(t)), "quantile": probs},
         attrs={
             "level": float(level),
             "noise": fits.noise.name,
@@ -569,6 +650,9 @@ def forecast(
     ds["prediction"].attrs["description"] = "band for a new observation (parameters and noise)"
     ds["curve"].attrs["description"] = "band for the model curve (parameter uncertainty only)"
     ds["time"].attrs["units"] = "decimal year"
+    ds["date"].attrs["description"] = (
+        "the date of each time (UTC, to the millisecond; lsi.series.from_decimal_year); NaT outside 1677-2262"
+    )
     return ds
 
 

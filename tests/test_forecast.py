@@ -409,3 +409,123 @@ def test_docstring_examples_run():
     module = importlib.import_module("lsi.forecast")
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 5 and result.failed == 0
+
+
+# ---------------------------------------------------------------- dates beside decimal years
+def _round_trips(ds):
+    """The forecast's times and dates name the same instants both ways."""
+    from lsi.series import from_decimal_year, to_decimal_years
+
+    t = ds["time"].values
+    d = ds["date"].values
+    assert ds["date"].dims == ("time",) and d.dtype == np.dtype("datetime64[ns]")
+    np.testing.assert_array_equal(d, from_decimal_year(t).to_numpy().astype("datetime64[ns]"))
+    np.testing.assert_array_equal(to_decimal_years(d), t)
+    np.testing.assert_array_equal(from_decimal_year(to_decimal_years(d)).to_numpy().astype("datetime64[ns]"), d)
+
+
+def test_forecast_carries_dates_beside_decimal_years(exp_fits):
+    ds = forecast(exp_fits, until=2028, n=60, seed=1)
+    assert ds["time"].dtype == np.float64 and ds.indexes["time"].is_monotonic_increasing
+    _round_trips(ds)
+    assert str(ds["date"].values[0]) == "2020-01-01T00:00:00.000000000"
+    assert str(ds["date"].values[-1]) == "2028-01-01T00:00:00.000000000"
+    # select by decimal year as before, or index by date
+    assert ds["prediction"].sel(model="averaged", time=2028.0).shape == (3,)
+    by_date = ds.swap_dims(time="date")
+    a = by_date["prediction"].sel(model="averaged", date="2028-01-01").values
+    np.testing.assert_array_equal(a, ds["prediction"].sel(model="averaged", time=2028.0).values)
+    # the collection's method and a step= grid carry them too
+    _round_trips(exp_fits.forecast(until=2027, n=60, seed=1))
+    stepped = forecast(exp_fits, until="2026-07-02", n=60, seed=1, step=0.1)
+    _round_trips(stepped)
+    assert str(stepped["date"].values[-1])[:10] == "2026-07-02"
+
+
+def test_default_grid_holds_the_last_observation_and_until_exactly():
+    s = lsi.datasets.load("metr_horizons")  # observed on dates: odd decimal years
+    fits = lsi.fit(s, "exponential", warn=False)
+    boot = fits.bootstrap(30, seed=0, processes=1)
+    for until in (2028, "2026-07-15", 2025.9, float(s.t[-1]) + 1e-3, 2100.3):
+        ds = forecast(fits, until=until, bootstrap=boot)
+        t = ds["time"].values
+        assert t.size == 201 and np.all(np.diff(t) > 0)
+        assert t[0] == s.t[0] and float(s.t[-1]) in t and t[-1] == decimal_year(until)[0]
+        _round_trips(ds)
+        # evenly spaced on each side of the last observation; the times in between on whole
+        # days (midnight UTC, so off the even spacing by half a day at most) when they are
+        # two days apart or more, else on whole milliseconds
+        last = int(np.flatnonzero(t == s.t[-1])[0])
+        inner = np.ones(t.size, dtype=bool)
+        inner[[0, last, t.size - 1]] = False
+        d = ds["date"].values
+        for side in (slice(0, last + 1), slice(last, t.size)):
+            gaps = np.diff(t[side])
+            if gaps.min() * 365 >= 2:
+                days = d[side][inner[side]]
+                np.testing.assert_array_equal(days, days.astype("datetime64[D]"))
+                day_gaps = np.diff(d[side]) / np.timedelta64(1, "D")
+                assert day_gaps.max() - day_gaps.min() <= 2.1
+            else:
+                assert gaps.max() - gaps.min() < 1e-9
+    # the two sides share the intervals in proportion: the spacing barely changes at the data's end
+    ds = forecast(fits, until=2028, bootstrap=boot)
+    gaps = np.diff(ds["time"].values)
+    assert gaps.max() / gaps.min() < 1.15
+
+
+def test_dates_past_what_nanoseconds_hold_are_nat_and_the_times_stay(exp_fits):
+    ds = forecast(exp_fits, until=2300, n=60, seed=1)
+    t, d = ds["time"].values, ds["date"].values
+    assert t[-1] == 2300.0 and np.all(np.isfinite(t))
+    late = t > 2262.2
+    assert late.any() and np.all(np.isnat(d[late])) and not np.isnat(d[~late]).any()
+
+
+@pytest.mark.parametrize("engine", ["scipy", "netcdf4"])
+def test_forecast_netcdf_round_trip_is_identical(exp_fits, tmp_path, engine):
+    pytest.importorskip({"scipy": "scipy.io", "netcdf4": "netCDF4"}[engine])
+    from lsi.quadrature.output import read_netcdf, write_netcdf
+
+    for ds in (
+        forecast(exp_fits, until="2027-03-15", n=60, seed=1),
+        forecast(exp_fits, until=2027.3, n=60, seed=1, step=0.05),
+        forecast(exp_fits, until=2300, n=60, seed=1),
+    ):
+        back = read_netcdf(write_netcdf(ds, tmp_path / f"forecast-{engine}.nc", engine=engine))
+        np.testing.assert_array_equal(back["time"].values, ds["time"].values)
+        np.testing.assert_array_equal(back["date"].values, ds["date"].values)
+        assert back["date"].dtype == ds["date"].dtype
+        assert back.identical(ds)
+
+
+def test_cli_forecast_json_gives_iso_dates_beside_decimal_years(capsys):
+    code, out, err = run(
+        capsys, "forecast", "metr_horizons", "--models", "exponential", "--until", "2028", "--n", "40", "--json"
+    )
+    assert code == 0, err
+    d = json.loads(out)
+    s = lsi.datasets.load("metr_horizons")
+    for band in (d["models"][0], d["averaged"]):
+        assert len(band["date"]) == len(band["time"]) == 201
+        assert all(isinstance(x, str) and len(x) == 10 and x[4] == x[7] == "-" for x in band["date"])
+        assert band["date"] == sorted(band["date"])
+        assert band["date"][-1] == "2028-01-01" and band["time"][-1] == 2028.0
+        last = band["time"].index(float(s.t[-1]))
+        assert band["date"][last] == "2025-11-24" and band["date"][0] == "2019-02-14"
+        assert len(set(band["date"])) == 201  # whole days apart
+
+
+def test_forecast_figure_draws_a_dated_forecast(exp_fits):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lsi import figures
+
+    ds = forecast(exp_fits, until=2028, n=60, seed=1)
+    fig = figures.forecast(ds, series=exp_fits.series)
+    assert fig.axes
+    plt.close(fig)
