@@ -1035,8 +1035,10 @@ def calibrated_forecast(
             hi[first:] = np.inf
         lo = _hold_lower(lo)
         with np.errstate(over="ignore"):
-            calibrated[i, :, 0] = noise.to_data(lo)
-            calibrated[i, :, 2] = noise.to_data(hi)
+            # widened after the data only: up to the last observation (a grid time) the default
+            # band stays bit for bit, not sent through the noise space and back
+            calibrated[i, after, 0] = noise.to_data(lo)[after]
+            calibrated[i, after, 2] = noise.to_data(hi)[after]
     ds = ds.rename({"prediction": "prediction_default"})
     ds["prediction"] = (("model", "time", "quantile"), calibrated)
     ds["prediction"].attrs["description"] = (

@@ -203,6 +203,25 @@ def test_calibrated_forecast_keeps_the_default_band_beside_and_says_how_it_was_m
     np.testing.assert_array_equal(new[:, before], old[:, before])  # widened after the data only
 
 
+def test_calibrated_forecast_keeps_the_dates_and_round_trips_through_netcdf(hyperbolic_forecast, tmp_path):
+    from lsi.quadrature.output import read_netcdf, write_netcdf
+    from lsi.series import from_decimal_year, to_decimal_years
+
+    fits, ds = hyperbolic_forecast
+    t, d = ds["time"].to_numpy(), ds["date"].to_numpy()
+    assert ds["date"].dims == ("time",) and d.dtype == np.dtype("datetime64[ns]")
+    np.testing.assert_array_equal(d, from_decimal_year(t).to_numpy().astype("datetime64[ns]"))
+    np.testing.assert_array_equal(to_decimal_years(d), t)
+    assert t[-1] == 2028.0 and float(fits.series.t[-1]) in t
+    # the unbounded date is a grid time, so it names a date of the coordinate
+    start = float(ds["unbounded_from"].sel(model="averaged"))
+    assert ds["date"].sel(time=start).values == from_decimal_year([start]).to_numpy()[0]
+    back = read_netcdf(write_netcdf(ds, tmp_path / "calibrated.nc"))
+    np.testing.assert_array_equal(back["time"].to_numpy(), t)
+    np.testing.assert_array_equal(back["date"].to_numpy(), d)
+    assert back.identical(ds)
+
+
 # ---------------------------------------------------------------- records, reports and JSON
 def test_calibration_from_a_backtest_uses_its_bands():
     series = exponential_series(7, n=18)
