@@ -15,8 +15,20 @@
 
 Run:  python benchmarks/bench_report.py [--rounds 3]
 
-Last run (2 cores, shared: the load average is printed with the numbers): see the note of the
-issue that asked for it; the numbers move with the machine's load, the ratios much less.
+Last run (2 cores, load average 0.6-1.4; best of 3 interleaved rounds):
+
+  lsi fit metr_horizons (plain fits)       wall   2.33 s  cpu   2.54 s  =  1.00 x plain fits
+  lsi report --checks none (unchecked)     wall   5.41 s  cpu   8.30 s  =  2.32 x plain fits
+  lsi report metr_horizons (checked)       wall   9.00 s  cpu  15.07 s  =  3.86 x plain fits
+  lsi report metr_horizons --out DIR       wall  12.91 s  cpu  19.00 s  =  5.54 x plain fits
+  lsi figures metr_horizons --out DIR      wall  10.62 s  cpu  13.11 s  =  4.55 x plain fits
+  figures / report --out: 0.82
+
+  parts, one process, CPU: fits 0.43 s, bootstrap (300) 4.70 s, robustness 1.15 s,
+  distinguishability (30 per model) 4.21 s, autocorrelation 0.24 s, calibration 0.58 s.
+
+The numbers move with the machine's load (three runs of the checked report in a row at load
+about 1 took 9.2, 9.3 and 12.3 s); the ratios move much less.
 """
 
 from __future__ import annotations
