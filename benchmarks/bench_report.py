@@ -27,8 +27,11 @@ Last run (2 cores, load average 0.6-1.4; best of 3 interleaved rounds):
   parts, one process, CPU: fits 0.43 s, bootstrap (300) 4.70 s, robustness 1.15 s,
   distinguishability (30 per model) 4.21 s, autocorrelation 0.24 s, calibration 0.58 s.
 
-The numbers move with the machine's load (three runs of the checked report in a row at load
-about 1 took 9.2, 9.3 and 12.3 s); the ratios move much less.
+A second run: plain fits 1.99 s, checked report 8.32 s (4.17x), report --out 12.33 s, figures
+10.30 s (0.84 of the report --out); a bootstrap replicate of nine models 16 ms in one process
+against 25 ms for plain lmfit.Model refits from the same warm start (0.63; lmfit aborted 60 of
+240 refits on NaN).  The numbers move with the machine's load (three runs of the checked report
+in a row at load about 1 took 9.2, 9.3 and 12.3 s); the ratios move much less.
 """
 
 from __future__ import annotations
