@@ -97,7 +97,7 @@ from scipy import special, stats
 
 from . import leastsq, selection
 from .bootstrap import DEFAULT_N
-from .exceptions import BoundWarning, ParameterValueError, SeriesError
+from .exceptions import BoundWarning, ParameterValueError, SeriesError, check_seed
 from .forecast import AVERAGED, MIXTURE, Predictive, forecast
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -884,6 +884,7 @@ def calibrate(
     0.0
     """
     _check_level(level)
+    check_seed(seed)
     if record is None:
         record = past_bands(
             fits,

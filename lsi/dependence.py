@@ -67,7 +67,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import leastsq
-from .exceptions import ParameterValueError
+from .exceptions import ParameterValueError, check_seed
 from .intervals import Interval, inverse, quantile, wald
 from .models.base import LN2
 
@@ -399,6 +399,7 @@ def intervals(
     >>> (wide.upper - wide.lower) > 1.5 * (narrow.upper - narrow.lower)
     True
     """
+    check_seed(seed)
     if method not in METHODS:
         raise ParameterValueError(f"method = {method!r}; choose from {', '.join(METHODS)}")
     from .results import FitCollection, FitResult

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import loopmath, quadrature
-from .exceptions import ParameterValueError
+from .exceptions import ParameterValueError, check_seed
 from .loopmath import FAILURES, Thresholds
 from .models import get as get_model
 from .quadrature import STATUS_CODES, resolve_engine
@@ -183,6 +183,7 @@ def sample(
         raise ParameterValueError("priors is empty; give at least one parameter's distribution")
     names = list(priors)
     d = len(names)
+    check_seed(seed)
     if method == "lhs":
         u = qmc.LatinHypercube(d=d, seed=seed).random(n)
     elif method == "sobol":

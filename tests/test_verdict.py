@@ -316,3 +316,22 @@ def test_the_report_and_the_figures_show_the_same_bootstrap_for_one_seed():
     assert np.array_equal(pooled.bootstrap.indices, alone.bootstrap.indices)
     assert pooled.bootstrap_probabilities == pytest.approx(alone.bootstrap_probabilities, abs=1 / 60 + 1e-12)
     assert pooled.selection == pytest.approx(alone.selection, abs=1 / 60 + 1e-12)
+
+
+def test_every_seed_argument_is_checked_alike():
+    from lsi import bootstrap, calibration, dependence, distinguishability, sweeps
+
+    t = np.linspace(2000, 2015, 16)
+    fits = lsi.fit(lsi.Series(t, np.exp(0.3 * (t - 2000))), ["exponential"], noise="log", warn=False)
+    calls = [
+        lambda s: bootstrap.bootstrap(fits, 5, seed=s),
+        lambda s: calibration.calibrate(fits, seed=s),
+        lambda s: dependence.intervals(fits, seed=s),
+        lambda s: distinguishability.confusion(fits, n=2, seed=s),
+        lambda s: sweeps.sample({"p": (0.5, 1.0)}, 4, seed=s),
+        lambda s: fits.forecast(2020, n=20, seed=s),
+    ]
+    for call in calls:
+        for bad in ("x", -1, 2.5, True):
+            with pytest.raises(lsi.exceptions.ParameterValueError, match="seed"):
+                call(bad)
