@@ -185,6 +185,10 @@ class AssumptionReport:
     t0: float = 0.0
     notes: list[str] = field(default_factory=list)
     bootstrap: Bootstrap | None = field(default=None, repr=False)
+    #: per bootstrap replicate, the first failure of its best model (``code`` into FAILURES,
+    #: -1 when no model converged), its ``time`` and capability ``level``, and the date of a
+    #: finite-time ``singularity``; None without a bootstrap (the figures read it from here)
+    replicate_outcomes: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
     # ---------------------------------------------------------- renderings
     def to_dict(self) -> dict[str, Any]:
@@ -369,6 +373,7 @@ def assumptions(
     boot_probs = None
     failure_times: dict[str, dict[str, Any]] = {}
     selection = None
+    replicate_outcomes = None
     if bootstrap is None and n_boot > 0:
         bootstrap = fits.bootstrap(n_boot, seed=seed, progress=progress)
     if bootstrap is not None:
@@ -376,6 +381,7 @@ def assumptions(
         codes = np.full(best.size, -1, dtype=int)
         ftime = np.full(best.size, np.nan)
         flevel = np.full(best.size, np.nan)
+        fsing = np.full(best.size, np.nan)
         for j, name in enumerate(bootstrap.models):
             rows = np.flatnonzero(best == j)
             if rows.size == 0:
@@ -385,6 +391,8 @@ def assumptions(
             codes[rows] = fa["first_failure"]
             ftime[rows] = fa["failure_time"]
             flevel[rows] = fits.noise.data_from_capability(fa["failure_level"])
+            fsing[rows] = fa["t_singularity"]
+        replicate_outcomes = {"code": codes, "time": ftime, "level": flevel, "singularity": fsing}
         ok = codes >= 0
         if ok.any():
             boot_probs = {k: float(np.mean(codes[ok] == i)) for i, k in enumerate(FAILURES)}
@@ -439,6 +447,7 @@ def assumptions(
         t0=float(next(iter(fits.values())).t0),
         notes=notes,
         bootstrap=bootstrap,
+        replicate_outcomes=replicate_outcomes,
     )
 
 

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
-from ..diagnostics import FAILURES, failure_analysis
+from ..diagnostics import FAILURES
 from ..exceptions import ParameterValueError
 from . import style
 from .axes import is_wide, new_figure, time_axis, use_dates, xvals
@@ -31,31 +31,15 @@ __all__ = ["assumptions"]
 _FAILURE_ROWS = ("closure", "amplification", "efficiency")
 
 
-def _replicates(report: Any, fits: FitCollection | None) -> dict[str, np.ndarray] | None:
+def _replicates(report: Any) -> dict[str, np.ndarray] | None:
     """Per bootstrap replicate of ``report.bootstrap``: the first failure of its best model
-    (codes into FAILURES; -1 when no model converged), its time and the time of a finite-time
-    singularity, from the replicates' parameters at the report's ``t0`` with
-    :func:`lsi.diagnostics.failure_analysis`, as :func:`lsi.assumptions` does.  None without
-    a bootstrap."""
-    boot = report.bootstrap
-    if boot is None:
+    (codes into FAILURES; -1 when no model converged), its time and the date of a finite-time
+    singularity, as :func:`lsi.assumptions` found them (``report.replicate_outcomes``).  None
+    without a bootstrap."""
+    out = getattr(report, "replicate_outcomes", None)
+    if out is None:
         return None
-    best = np.asarray(boot.best)
-    code = np.full(best.size, -1, dtype=int)
-    when = np.full(best.size, np.nan)
-    sing = np.full(best.size, np.nan)
-    for j, name in enumerate(boot.models):
-        rows = np.flatnonzero(best == j)
-        if rows.size == 0:
-            continue
-        model = fits[name].model if fits is not None and name in fits else name
-        fa = failure_analysis(
-            model, boot.theta[name][rows], report.t0, thresholds=report.thresholds, horizon=report.horizon
-        )
-        code[rows] = fa["first_failure"]
-        when[rows] = fa["failure_time"]
-        sing[rows] = fa["t_singularity"]
-    return {"code": code, "time": when, "singularity": sing}
+    return {"code": out["code"], "time": out["time"], "singularity": out["singularity"]}
 
 
 def _strip(ax: Axes, x: np.ndarray, y: float, color: str, *, marker: str, gid: str, seed: int) -> None:
@@ -121,8 +105,8 @@ def assumptions(
       (solid bars) and by the bootstrap (hatched: the share of replicates whose best
       model has it fail first);
     - **when**: one row per assumption, every bootstrap replicate that has it fail
-      first as a dot at its failure date (recomputed from the replicates' parameters
-      with :func:`lsi.diagnostics.failure_analysis`, as the report does), with a box
+      first as a dot at its failure date (the report's own ``replicate_outcomes``,
+      found by :func:`lsi.diagnostics.failure_analysis`), with a box
       over the 5-95 % range and the median as a bar; a separate row, below a line,
       holds the dates of finite-time singularities of replicates that reach one
       before any assumption fails: RSI's explosion, which is not a failure.
@@ -137,8 +121,7 @@ def assumptions(
         From :func:`lsi.assumptions`; with ``n_boot > 0`` for the bootstrap bars and
         the replicates' dates (without, the panel shows the models' own dates).
     fits : FitCollection, optional
-        The fits the report was made from (their models are used as fitted; without,
-        the models of the registry by name).
+        Accepted as before and not needed: the report carries its replicates' outcomes.
     data : bool
         Add the panel of the model-agnostic check.
     min_weight : float
@@ -169,7 +152,7 @@ def assumptions(
         raise ParameterValueError(f"min_weight = {min_weight!r}; give an Akaike weight in [0, 1]")
     probs = dict(report.probabilities)
     boot_probs = report.bootstrap_probabilities
-    reps = _replicates(report, fits)
+    reps = _replicates(report)
     n_rep = 0 if reps is None else int(np.sum(reps["code"] >= 0))
     horizon = float(report.horizon)
     dts = (report.data or {}).get("doubling_times") or []
