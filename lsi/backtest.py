@@ -193,21 +193,30 @@ class Backtest:
         return f"<Backtest of {self.scores['model'].nunique()} forecasts at {len(self.origins)} origins>"
 
 
-def _default_origins(series: Series, max_origins: int) -> np.ndarray:
-    """Observation times leaving at least half the series (and 6 points) before them and
-    at least one point after; at most ``max_origins`` of them, evenly spread."""
+def origins_after(series: Series, share: float, max_origins: int, too_few: str) -> np.ndarray:
+    """Observation times leaving at least ``share`` of the series (and 6 points) before them and
+    at least one point after; at most ``max_origins`` of them, evenly spread.  ``too_few`` is
+    the error's text when there is none."""
     t = series.t
     n = t.size
-    first = max(math.ceil(n / 2), 6) - 1
-    cand = np.unique(t[first:][t[first:] < t[-1]])
+    first = max(math.ceil(n * share), 6) - 1
+    cand = np.unique(t[first:][t[first:] < t[-1]]) if n > first else np.zeros(0)
     if cand.size == 0:
-        raise SeriesError(
-            f"the series has {n} points, too few to backtest (the default origins keep at least 6 "
-            "points to fit and one to score); give origins= explicitly"
-        )
+        raise SeriesError(f"the series has {n} points, {too_few}")
     if cand.size > max_origins:
         cand = cand[np.unique(np.round(np.linspace(0, cand.size - 1, max_origins)).astype(int))]
     return cand
+
+
+def _default_origins(series: Series, max_origins: int) -> np.ndarray:
+    """Origins leaving at least half the series before them (:func:`origins_after`)."""
+    return origins_after(
+        series,
+        0.5,
+        max_origins,
+        "too few to backtest (the default origins keep at least 6 points to fit and one to score); "
+        "give origins= explicitly",
+    )
 
 
 def _naive_rows(train: Series, test_t: np.ndarray, z_test: np.ndarray, noise, k: int, level: float):

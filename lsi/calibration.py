@@ -270,19 +270,16 @@ def _floor(t: np.ndarray) -> float:
 
 def default_origins(series: Series, max_origins: int = 12) -> np.ndarray:
     """Observation times that leave a third of the series (and at least 6 points) to fit and
-    one later point to score; at most ``max_origins`` of them, evenly spread."""
-    t = series.t
-    n = t.size
-    first = max(math.ceil(n / 3), 6) - 1
-    cand = np.unique(t[first:][t[first:] < t[-1]]) if n > first else np.zeros(0)
-    if cand.size == 0:
-        raise SeriesError(
-            f"the series has {n} points, too few to calibrate on its past (a past origin keeps at least "
-            "6 points to fit and one to score)"
-        )
-    if cand.size > max_origins:
-        cand = cand[np.unique(np.round(np.linspace(0, cand.size - 1, max_origins)).astype(int))]
-    return cand
+    one later point to score; at most ``max_origins`` of them, evenly spread
+    (:func:`lsi.backtest.origins_after`)."""
+    from .backtest import origins_after
+
+    return origins_after(
+        series,
+        1 / 3,
+        max_origins,
+        "too few to calibrate on its past (a past origin keeps at least 6 points to fit and one to score)",
+    )
 
 
 def _from_backtest(bt: Backtest, series: Series, level: float) -> PastBands:
