@@ -303,6 +303,19 @@ class Brake(ClosedFormModel):
         return Crossings(_none(theta), _at_start(-b < th.rho_min, t0), _none(theta), _none(theta))
 
 
+def _ceiling_crossings(model: ClosedFormModel, theta: np.ndarray, t0: float, th: loopmath.Thresholds) -> Crossings:
+    """When the assumptions fail along a ceiling model (logistic; Richards with its shape ``v``):
+    returns fall below rho_min at once if rho_min > 0 (they start at 0 and stay there), and
+    efficiency where the ceiling's friction passes eta_min; closure never fails."""
+    c = model.columns(theta)
+    v = c["v"] if "v" in c else np.ones(theta.shape[0])
+    tr = _at_start(np.full(theta.shape[0], 0.0 < th.rho_min), t0)
+    # eta = F = 1 - (C/K)^v < eta_min  <=>  C > K (1 - eta_min)^(1/v)
+    level = c["K"] * (1 - th.eta_min) ** (1 / v)
+    te = np.where(c["C0"] >= level, float(t0), model.time_at_level(theta, t0, level))
+    return Crossings(_none(theta), tr, te, _none(theta))
+
+
 @register
 class Logistic(ClosedFormModel):
     r"""Logistic growth: the lossy-self-improvement sigmoid.
@@ -341,13 +354,7 @@ class Logistic(ClosedFormModel):
         return hold(cols["g"].size, g0=cols["g"], ceiling=cols["K"] / cols["C0"], nu=1.0)
 
     def crossings(self, theta, t0, th, horizon) -> Crossings:
-        c = self.columns(theta)
-        v = c["v"] if "v" in c else np.ones(theta.shape[0])
-        tr = _at_start(np.full(theta.shape[0], 0.0 < th.rho_min), t0)
-        # eta = F = 1 - (C/K)^v < eta_min  <=>  C > K (1 - eta_min)^(1/v)
-        level = c["K"] * (1 - th.eta_min) ** (1 / v)
-        te = np.where(c["C0"] >= level, float(t0), self.time_at_level(theta, t0, level))
-        return Crossings(_none(theta), tr, te, _none(theta))
+        return _ceiling_crossings(self, theta, t0, th)
 
 
 @register
@@ -393,13 +400,7 @@ class Richards(ClosedFormModel):
         return hold(cols["g"].size, g0=cols["g"], ceiling=cols["K"] / cols["C0"], nu=cols["v"])
 
     def crossings(self, theta, t0, th, horizon) -> Crossings:
-        c = self.columns(theta)
-        v = c["v"] if "v" in c else np.ones(theta.shape[0])
-        tr = _at_start(np.full(theta.shape[0], 0.0 < th.rho_min), t0)
-        # eta = F = 1 - (C/K)^v < eta_min  <=>  C > K (1 - eta_min)^(1/v)
-        level = c["K"] * (1 - th.eta_min) ** (1 / v)
-        te = np.where(c["C0"] >= level, float(t0), self.time_at_level(theta, t0, level))
-        return Crossings(_none(theta), tr, te, _none(theta))
+        return _ceiling_crossings(self, theta, t0, th)
 
 
 @register
