@@ -44,9 +44,10 @@ that the series is short.  Nothing is stated with a number the checks do not sup
 
 from __future__ import annotations
 
+import functools
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -512,6 +513,10 @@ _FRONT = {"robustness": 0.2, "autocorrelation": 0.3, "calibration": 0.8}
 _FIRST_SHARE = 0.55
 
 
+def _succeeded(finish: Callable[[list[Any]], Any], parts: list[Any]) -> tuple[bool, Any]:
+    return True, finish(parts)
+
+
 def _jobs(
     fits: FitCollection,
     n_boot: int,
@@ -541,9 +546,11 @@ def _jobs(
         if name == "distinguishability":
             n = distinguishability.DEFAULT_N if n_sim is None else n_sim
             try:
-                jobs[name] = distinguishability.plan(fits, n=n, seed=seed)
+                job = distinguishability.plan(fits, n=n, seed=seed)
             except LsiError as exc:
                 jobs[name] = (False, f"{name} could not be computed ({exc})")
+            else:  # its answer as (ok, value), as the other checks give theirs
+                jobs[name] = replace(job, finish=functools.partial(_succeeded, job.finish))
         else:
             jobs[name] = Job(_check_task, (name, fits, kw[name]), [0], first, front=_FRONT[name], name=name)
     return jobs
@@ -563,8 +570,7 @@ def _run_jobs(jobs: dict[str, Any], progress: bool | None) -> dict[str, Any]:
             got = workers.run_jobs(
                 list(runnable.values()), processes=procs, progress=bar.update, first_share=_FIRST_SHARE
             )
-        for k, v in zip(runnable, got, strict=True):
-            out[k] = v if k in ("bootstrap", "robustness", "autocorrelation", "calibration") else (True, v)
+        out.update(zip(runnable, got, strict=True))
     return out
 
 
