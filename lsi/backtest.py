@@ -44,13 +44,11 @@ from scipy import special, stats
 
 from .exceptions import BoundWarning, ParameterValueError, SeriesError
 from .fitting import fit
-from .forecast import predictive
+from .forecast import NAIVE, local_trend, predictive
 from .observation import default_noise, get_noise
 from .series import Series, decimal_year
 
 __all__ = ["backtest", "Backtest", "interval_score", "crps_student_t"]
-
-NAIVE = "naive"
 
 
 def interval_score(z: np.ndarray, lower: np.ndarray, upper: np.ndarray, level: float) -> np.ndarray:
@@ -221,20 +219,9 @@ def _default_origins(series: Series, max_origins: int) -> np.ndarray:
 
 def _naive_rows(train: Series, test_t: np.ndarray, z_test: np.ndarray, noise, k: int, level: float):
     """Student-t forecast of a straight line (noise space) through the last ``k`` training points."""
-    t = train.t[-k:]
-    z = noise.transform(train.y[-k:])
-    tm = t.mean()
-    sxx = float(np.sum((t - tm) ** 2))
-    if sxx <= 0:
-        raise SeriesError("the last points share one time; no local trend")
-    b = float(np.sum((t - tm) * (z - z.mean())) / sxx)
-    a = float(z.mean())
-    resid = z - (a + b * (t - tm))
-    dof = k - 2
-    s = math.sqrt(float(np.sum(resid**2)) / dof)
-    s = max(s, 1e-12 * (1 + abs(a)))
-    loc = a + b * (test_t - tm)
-    scale = s * np.sqrt(1 + 1 / k + (test_t - tm) ** 2 / sxx)
+    line = local_trend(train.t, noise.transform(train.y), k)
+    dof = line.dof
+    loc, scale = line.loc(test_t), line.scale(test_t)
     q = stats.t.ppf([(1 - level) / 2, 0.5, (1 + level) / 2], dof)
     zq = loc[None, :] + q[:, None] * scale[None, :]
     crps = crps_student_t(z_test, dof, loc, scale) if dof > 1 else np.full(test_t.size, np.inf)

@@ -53,10 +53,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from .bootstrap import Bootstrap
     from .results import FitCollection, FitResult
 
-__all__ = ["forecast", "time_to_reach", "predictive", "Predictive"]
+__all__ = ["forecast", "time_to_reach", "predictive", "Predictive", "LocalTrend", "local_trend", "mix"]
 
 AVERAGED = "averaged"
 MIXTURE = "bootstrap_mixture"
+#: the models and the naive local trend, weighted by their past predictive scores (stacking)
+STACKED = "stacked"
+#: the naive local trend: a straight line in the noise space through the last points
+NAIVE = "naive"
+#: the points the naive local trend is fitted to
+TREND_POINTS = 5
 
 #: points of the default time grid (from the first observation through the last one to ``until``)
 DEFAULT_TIMES = 201
@@ -72,6 +78,104 @@ MAX_TIME_REPLICATES = 2_000_000
 #: furthest a forecast reaches past the last observation, in years (``until = 1e9`` or a
 #: Unix time is a slip, not a forecast)
 MAX_HORIZON_YEARS = 10_000.0
+
+
+# ---------------------------------------------------------------- the naive local trend
+@dataclass(frozen=True)
+class LocalTrend:
+    """A least-squares line in the noise space through the last ``k`` points, and its
+    Student-t prediction: the naive forecast a researcher would draw with a ruler.
+
+    ``centre`` is the mean time of the points, ``level`` the line's value there, ``slope``
+    per year, ``sd`` the residual standard deviation (``k - 2`` degrees of freedom) and
+    ``sxx`` the sum of squared time deviations.
+    """
+
+    centre: float
+    level: float
+    slope: float
+    sd: float
+    sxx: float
+    k: int
+
+    @property
+    def dof(self) -> int:
+        return self.k - 2
+
+    def loc(self, t: np.ndarray) -> np.ndarray:
+        return self.level + self.slope * (np.asarray(t, dtype=float) - self.centre)
+
+    def scale(self, t: np.ndarray) -> np.ndarray:
+        """Scale of the Student-t prediction of a new observation at ``t``."""
+        d = np.asarray(t, dtype=float) - self.centre
+        return self.sd * np.sqrt(1 + 1 / self.k + d**2 / self.sxx)
+
+    def draws(self, t: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        r"""The prediction as a component of a :class:`Predictive` (``n`` equal-weight Gaussians).
+
+        Student t is a scale mixture of normals: draw ``j`` takes the variance factor
+        :math:`\nu / c_j` (stratified :math:`\chi^2_\nu` quantiles :math:`c_j`) and a slope
+        error :math:`e_j` (normal quantiles), the two on a Fibonacci lattice, so its curve is
+        ``loc(t) + e_j sqrt(nu/c_j) sd (t - centre) / sqrt(sxx)`` and its noise sd
+        ``sd sqrt(nu/c_j) sqrt(1 + 1/k)``; over the draws the mixture is the Student-t
+        prediction (the slope error carried as a spread of curves, the rest as noise).
+        """
+        t = np.asarray(t, dtype=float)
+        # the pairs (u, v) on a Fibonacci lattice: stratified in each and evenly spread jointly
+        j = np.arange(n) + 0.5
+        u, v = j / n, np.mod(j * (math.sqrt(5) - 1) / 2, 1.0)
+        f = np.sqrt(self.dof / stats.chi2.ppf(u, self.dof))
+        e = special.ndtri(v)
+        mu = self.loc(t)[None, :] + (e * f)[:, None] * (self.sd * (t - self.centre) / math.sqrt(self.sxx))[None, :]
+        s = self.sd * f * math.sqrt(1 + 1 / self.k)
+        return mu, s, np.full(n, 1.0 / n)
+
+
+def local_trend(t: np.ndarray, z: np.ndarray, k: int = TREND_POINTS) -> LocalTrend:
+    """The naive local trend through the last ``k`` of the points ``(t, z)`` (noise space).
+
+    Raises
+    ------
+    SeriesError
+        When fewer than ``k`` points are given, or the last ``k`` share one time.
+    """
+    t = np.asarray(t, dtype=float)
+    z = np.asarray(z, dtype=float)
+    if t.size < k:
+        raise SeriesError(f"the naive local trend needs {k} points; {t.size} given")
+    t, z = t[-k:], z[-k:]
+    tm = float(t.mean())
+    sxx = float(np.sum((t - tm) ** 2))
+    if sxx <= 0:
+        raise SeriesError("the last points share one time; no local trend")
+    b = float(np.sum((t - tm) * (z - z.mean())) / sxx)
+    a = float(z.mean())
+    resid = z - (a + b * (t - tm))
+    s = math.sqrt(float(np.sum(resid**2)) / (k - 2))
+    return LocalTrend(tm, a, b, max(s, 1e-12 * (1 + abs(a))), sxx, int(k))
+
+
+def mix(
+    components: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]], weights: Mapping[str, float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The mixture of ``components`` (each ``(mu, s, w)`` as in :class:`Predictive`) with ``weights``.
+
+    Components with a weight of 1e-10 or less, or with no draws, are left out and the rest
+    renormalised; None when none is left.
+    """
+    parts = [
+        (components[k], float(wk))
+        for k, wk in weights.items()
+        if k in components and wk > 1e-10 and components[k][0].shape[0]
+    ]
+    if not parts:
+        return None
+    tot = sum(wk for _, wk in parts)
+    return (
+        np.concatenate([c[0] for c, _ in parts]),
+        np.concatenate([c[1] for c, _ in parts]),
+        np.concatenate([c[2] * (wk / tot) for c, wk in parts]),
+    )
 
 
 # ---------------------------------------------------------------- bootstrap (shared, kept on the collection)
@@ -346,14 +450,9 @@ def predictive(
         fitted[name] = _curve_z(r, t - r.t0, r.theta)
     weights = {name: float(fits[name].weight) for name in comps}
     # Akaike-weighted mixture of the models' predictive distributions
-    parts = [(comps[k], weights[k]) for k in comps if weights[k] > 1e-10 and comps[k][0].shape[0]]
-    if parts:
-        tot = sum(wk for _, wk in parts)
-        comps[AVERAGED] = (
-            np.concatenate([c[0] for c, _ in parts]),
-            np.concatenate([c[1] for c, _ in parts]),
-            np.concatenate([c[2] * (wk / tot) for c, wk in parts]),
-        )
+    averaged = mix(comps, weights)
+    if averaged is not None:
+        comps[AVERAGED] = averaged
     # each replicate's lowest-AICc model
     best = boot.best
     mus, ss = [], []
@@ -518,6 +617,7 @@ def forecast(
     seed: int | None = 0,
     step: float | None = None,
     bootstrap: Bootstrap | None = None,
+    stacking: Mapping[str, float] | None = None,
 ) -> xr.Dataset:
     """Forecast every model of a collection, and their averages, with bands.
 
@@ -549,12 +649,19 @@ def forecast(
         A bootstrap of ``fits`` to reuse (``fits.bootstrap(n)``); by default one is
         made (and cached on the collection for later calls with the same ``n`` and
         ``seed``).
+    stacking : mapping of str to float, optional
+        Weights of the models and of the naive local trend (``"naive"``, :func:`local_trend`
+        through the last :data:`TREND_POINTS` observations) by their past predictive scores
+        (:func:`lsi.calibration.calibrate` finds them); adds their mixture as the band
+        ``"stacked"``.  The local trend forecasts from the last observation: before it, the
+        models alone are mixed, their weights renormalised.
 
     Returns
     -------
     xarray.Dataset
         Dimensions ``model`` (each fitted model, then ``"averaged"``, the
-        Akaike-weighted mixture, and ``"bootstrap_mixture"``, the mixture over
+        Akaike-weighted mixture, with ``stacking`` ``"stacked"``, and
+        ``"bootstrap_mixture"``, the mixture over
         replicates of each replicate's lowest-AICc model), ``time`` (decimal years)
         and ``quantile`` (lower, 0.5, upper).  Beside ``time``, along it, the
         coordinate ``date`` (``datetime64[ns]``, UTC) gives each time as a date:
@@ -612,6 +719,18 @@ def forecast(
     pr = predictive(fits, t, n=n, seed=seed, bootstrap=bootstrap)
     probs = [round((1 - level) / 2, 12), 0.5, round((1 + level) / 2, 12)]
     names = [k for k in pr.components]
+    if stacking is not None:
+        comps = dict(pr.components)
+        if stacking.get(NAIVE, 0.0) > 1e-10:
+            line = local_trend(fits.series.t, fits.noise.transform(fits.series.y))
+            mu, s, w = line.draws(t, pr.n_boot)
+            # a forecast from the last observation: over the data the models alone are stacked
+            mu[:, t < float(fits.series.t[-1])] = np.nan
+            comps[NAIVE] = (mu, s, w)
+        stacked = mix(comps, stacking)
+        if stacked is not None:
+            pr.components[STACKED] = stacked
+            names.insert(names.index(AVERAGED) + 1 if AVERAGED in names else len(names), STACKED)
 
     def to_data(z: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):
