@@ -484,10 +484,14 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
             "noise": fits.noise.name,
             "level": float(args.level),
             "band": "calibrated" if calibrated else "uncalibrated",
+            "default_band": str(ds.attrs.get("band", "averaged")),
             "calibration": None
             if not calibrated
             else {
                 "method": a["calibration"],
+                "stacking": dict(
+                    zip(a.get("stacking_models", []), (float(w) for w in a.get("stacking_weights", [])), strict=True)
+                ),
                 "past_coverage": _num(a["past_coverage"]),
                 "calibrated_coverage": _num(a["calibrated_coverage"]),
                 "kappa": _num(a["kappa"]),
@@ -496,7 +500,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
             },
             "models": [{"name": m, "weight": _num(fits[m].weight), **band(m)} for m in fitted],
         }
-        for key in ("averaged", "bootstrap_mixture"):
+        for key in ("stacked", "averaged", "bootstrap_mixture"):
             if key in names:
                 out[key] = band(key)
         if reach is not None:

@@ -191,7 +191,10 @@ def test_calibrated_forecast_keeps_the_default_band_beside_and_says_how_it_was_m
     fits, ds = hyperbolic_forecast
     assert ds.attrs["calibration"] == cal.METHOD
     assert "refits at" in ds.attrs["calibration_source"]
-    assert ds.attrs["calibration_note"].startswith("Past 90% bands covered")
+    assert ds.attrs["calibration_note"].startswith("Past 90% bands of the Akaike-weighted average covered")
+    assert ds.attrs["band"] == "stacked" and "stacked" in ds["model"].values
+    assert set(ds.attrs["stacking_models"]) == {"hyperbolic", "exponential", "naive"}
+    assert sum(ds.attrs["stacking_weights"]) == pytest.approx(1.0)
     assert {"prediction", "prediction_default", "curve", "kappa", "past_coverage", "unbounded_from"} <= set(ds)
     new = ds["prediction"].to_numpy()
     old = ds["prediction_default"].to_numpy()
@@ -239,13 +242,18 @@ def test_calibration_from_a_backtest_uses_its_bands():
 def test_past_coverage_sentence_and_strict_json():
     fits = lsi.fit(exponential_series(2, kind="wandering"), ["exponential"], noise="log", warn=False)
     c = cal.past_coverage(fits)
-    assert set(c.bands) == {"averaged"}
+    assert set(c.bands) == {"averaged", "stacked"} and c.band == "stacked"
     d = c.to_dict()
     json.dumps(d, allow_nan=False)
     assert d["method"] == "conformal drift" and d["level"] == 0.9 and d["min_scores"] == 9
+    assert d["band"] == "stacked" and set(d["stacking"]) == {"exponential", "naive"}
     assert d["default"]["coverage"] == pytest.approx(c.default.coverage)
+    assert d["averaged"]["coverage"] == pytest.approx(c.bands["averaged"].coverage)
     s = c.sentence()
-    assert s.startswith(f"Past 90% bands covered {c.default.coverage:.2f} of the later observations")
+    avg = c.bands["averaged"].coverage
+    assert s.startswith(f"Past 90% bands of the Akaike-weighted average covered {avg:.2f} of the later observations")
+    assert "the default band, weighting the models and a naive local trend" in s
+    assert f"covered {c.default.coverage:.2f} of the later observations" in s
     if c.default.kappa:
         assert "3/2 power of the horizon" in s
     # a series with too little past to calibrate on says so

@@ -455,13 +455,18 @@ def test_forecast_band_is_calibrated_by_default_and_says_so(capsys, tmp_path):
     assert d["band"] == "calibrated"
     cal = d["calibration"]
     assert set(cal) >= {"method", "past_coverage", "kappa", "note"} and isinstance(cal["note"], str)
-    for band in [*d["models"], d["averaged"]]:
+    for band in [*d["models"], d["averaged"], d["stacked"]]:
         assert "unbounded_from" in band and band["unbounded_from"] is None  # no singularity here
         assert "kappa" in band and "past_coverage" in band
+    # the default band: the exponential and the naive local trend, stacked by their past forecasts
+    assert d["default_band"] == "stacked"
+    assert set(cal["stacking"]) == {"exponential", "naive"}
+    assert sum(cal["stacking"].values()) == pytest.approx(1.0)
     code, out, err = run(capsys, *argv, "--json", "--uncalibrated")
     assert code == 0, err
     plain = json.loads(out)
     assert plain["band"] == "uncalibrated" and plain["calibration"] is None
+    assert plain["default_band"] == "averaged" and "stacked" not in plain
     assert plain["models"][0]["unbounded_from"] is None
     code, out, err = run(capsys, *argv)
     assert code == 0 and "band: calibrated on the series' own past forecasts" in out

@@ -32,6 +32,9 @@ from .labels import model_title, units_label
 from .legend import hatch_handle, note_handle, place_legend
 from .marks import band_fill, draw_data, edge_arrow, edge_marks, median_tick, reference_lines, row_text
 
+#: the forecasts that mix models (named by what they are, not by a model's title)
+MIXTURES = ("averaged", "bootstrap_mixture", "stacked")
+
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
     from matplotlib.axes import Axes
@@ -123,6 +126,13 @@ def _band_words(ds: xr.Dataset, band: str, level: float) -> tuple[str, str | Non
                 out = float(ds.attrs.get("calibrated_coverage", math.nan))
                 if kappa > 0 and math.isfinite(out):
                     tail += f"; calibrated, {out:.2f} out of sample"
+            if band == "stacked" and ds.attrs.get("stacking_models"):
+                ranked = sorted(
+                    zip(ds.attrs["stacking_models"], ds.attrs["stacking_weights"], strict=True), key=lambda kv: -kv[1]
+                )
+                words = ", ".join(f"{'naive local trend' if k == 'naive' else k} {w:.2f}" for k, w in ranked[:3])
+                stack = f"stacked: models and a naive local trend weighted by their past forecasts ({words}, ...)"
+                tail = stack if tail is None else stack + "\n" + tail
             return name, tail
         return f"{pct} band for new observations, not calibrated", (
             str(note) if note else "too few past forecasts to calibrate on"
@@ -156,9 +166,9 @@ def forecast(
     *,
     target: float | None = None,
     series: Series | None = None,
-    band: str = "averaged",
+    band: str | None = None,
     models: Sequence[str] = (),
-    mixture: bool = True,
+    mixture: bool | None = None,
     ax: Axes | None = None,
     fig: Figure | None = None,
     yscale: str | None = None,
@@ -167,9 +177,11 @@ def forecast(
     width: str | float = "double",
     height: float | None = None,
 ) -> Figure:
-    """Fan chart of a forecast with the model-averaged band and time-to-level markers.
+    """Fan chart of a forecast with its default band and time-to-level markers.
 
-    The ``band`` model (default the Akaike-weighted average) is drawn with its
+    The ``band`` model (default the forecast's own default band, its ``band`` attribute:
+    the stacked forecast of :func:`lsi.calibration.calibrated_forecast`, else the
+    Akaike-weighted average) is drawn with its
     prediction band (new observations; light) and curve band (darker) and its median;
     the bootstrap mixture's prediction band is outlined when present.  Where a band
     has no finite upper end (a model passed its singularity) it is hatched to the top
@@ -190,11 +202,13 @@ def forecast(
     series : Series, optional
         The observations, drawn as points with their intervals.
     band : str
-        Model whose bands are drawn (default ``"averaged"``).
+        Model whose bands are drawn (default: ``ds.attrs["band"]``, else ``"averaged"``).
     models : list of str
         Other models whose medians are drawn as lines.
-    mixture : bool
-        Outline the ``bootstrap_mixture`` prediction band when present.
+    mixture : bool, optional
+        Outline the ``bootstrap_mixture`` prediction band when present (default: when the
+        band drawn is the Akaike-weighted average, the other uncalibrated average; the
+        stacked band is calibrated, and an uncalibrated outline beside it would mislead).
     ax : Axes, optional
         Draw the fan chart into these axes (without ``reach``, which needs a panel
         of its own: pass ``fig`` then).
@@ -212,6 +226,8 @@ def forecast(
         raise ParameterValueError("reach= adds a panel of its own: pass fig= (a figure to fill) instead of ax=")
     check_forecast(ds)
     model_names = [str(m) for m in ds["model"].values]
+    if band is None:
+        band = str(ds.attrs.get("band", "averaged"))
     if band not in model_names:
         raise UnknownModelError(f"band = {band!r} is not a model of this forecast; models: {', '.join(model_names)}")
     for m in models:
@@ -299,6 +315,8 @@ def forecast(
             f"{level:.0%} band of the curve",
             band_name,
         ]
+        if mixture is None:
+            mixture = band == "averaged"
         if mixture and "bootstrap_mixture" in model_names and band != "bootstrap_mixture":
             st = style.model_style("bootstrap_mixture")
             for q in (q_lo, q_hi):
@@ -370,9 +388,9 @@ def forecast(
             top = ax.get_ylim()[1]
             handles.append(note_handle())
             labels.append(f"axis cut at {_number(top)} {units}: the bands run on past it".replace("  ", " "))
-        if band_note:
+        for note in band_note.split("\n") if band_note else ():
             handles.append(note_handle())
-            labels.append(band_note)
+            labels.append(note)
         ax.set_ylabel(ylabel or units_label(units))
         x0 = xvals(t_min, dates)[0]
         x1 = xvals(x_right, dates)[0]
@@ -459,7 +477,7 @@ def _draw_reach(
             ax.text(xv, y + 0.3, "no interval", ha="center", va="bottom", fontsize=6, color=style.GREY)
     ax.set_yticks(
         ys,
-        [model_title(r[0]) if not short or r[0] in ("averaged", "bootstrap_mixture") else r[0] for r in rows],
+        [model_title(r[0]) if not short or r[0] in MIXTURES else r[0] for r in rows],
     )
     ax.set_ylim(-0.7, n - 0.3)
     ax.tick_params(axis="y", length=0)
@@ -678,7 +696,7 @@ def backtest(
         names = []
         for m in order:
             k = int(summ.loc[m, "origins"])
-            short = m if m not in ("averaged", "bootstrap_mixture") else model_title(m)
+            short = m if m not in MIXTURES else model_title(m)
             names.append((_bt_label(m) if wide else short) + (f" ({k}/{n_orig})" if k < n_orig else ""))
         axs.set_yticks([ypos[m] for m in order], names)
         axs.tick_params(axis="y", length=0)

@@ -84,7 +84,7 @@ def fmt_weight(w: float) -> str:
 
 def model_title(name: str) -> str:
     """A model's title from the registry; the averaged forecasts by what they are."""
-    special = {"averaged": "model average", "bootstrap_mixture": "bootstrap mixture"}
+    special = {"averaged": "model average", "bootstrap_mixture": "bootstrap mixture", "stacked": "stacked forecast"}
     if name in special:
         return special[name]
     try:

@@ -70,6 +70,7 @@ MODEL_STYLE: dict[str, dict[str, Any]] = {
     "loop": {"color": OKABE_ITO["black"], "linestyle": (0, (5, 1.5)), "marker": "h"},
     "averaged": {"color": OKABE_ITO["black"], "linestyle": "-", "marker": "*"},
     "bootstrap_mixture": {"color": OKABE_ITO["blue"], "linestyle": (0, (5, 1.5)), "marker": "p"},
+    "stacked": {"color": OKABE_ITO["vermillion"], "linestyle": "-", "marker": "d"},
 }
 #: line widths of curves: solid lines a little wider than patterned ones, so a solid line
 #: under a patterned one shows along its edges as well as through its gaps
