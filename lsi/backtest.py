@@ -24,6 +24,10 @@ noise, and the two model averages) and scores them in the noise model's space
 A naive baseline sits beside the models: the last local trend, a straight line in the
 noise space (log-linear for log noise) through the last ``naive_points`` training
 points, extrapolated with its ordinary least-squares Student-t prediction interval.
+Beside the two model averages, ``stacked`` mixes the models and the naive baseline with
+weights from the log scores of the pairs scored before each origin (origins before it,
+points observed by then: :func:`lsi.selection.weights_before`), so it too is scored out of
+sample: the default band of :func:`lsi.calibration.calibrated_forecast` before its widening.
 
 A curve past its fitted singularity forecasts infinity: its scores are infinite
 (``crps``, ``interval_score``) or ``-inf`` (``log_score``) rather than dropped, and
@@ -44,8 +48,9 @@ from scipy import special, stats
 
 from .exceptions import BoundWarning, ParameterValueError, SeriesError
 from .fitting import fit
-from .forecast import NAIVE, local_trend, predictive
+from .forecast import NAIVE, STACKED, local_trend, mix, predictive
 from .observation import default_noise, get_noise
+from .selection import weights_before
 from .series import Series, decimal_year
 
 __all__ = ["backtest", "Backtest", "interval_score", "crps_student_t"]
@@ -318,6 +323,7 @@ def backtest(
     rows: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     t_all, y_all = series.t, series.y
+    scored: list[tuple[float, float, dict[str, float]]] = []
     for o in orig:
         n_train = int(np.sum(t_all <= o))
         if n_train < 3:
@@ -351,6 +357,7 @@ def backtest(
             skipped.append({"origin": float(o), "model": name, "reason": reason})
         pr = predictive(fits, test_t, n=n_boot, seed=seed)
         base = {"origin": float(o), "n_train": n_train}
+        dens: dict[str, np.ndarray] = {}  # each component's log predictive density, for stacking
         for name in pr.names:
             zq = pr.quantiles(name, probs, "prediction")
             if np.all(np.isnan(zq)):
@@ -366,6 +373,8 @@ def backtest(
             logs = pr.logpdf(name, z_test)
             weight = pr.weights.get(name, math.nan)
             rows += _rows(base, name, weight, test_t, test_y, z_test, zq, crps, logs, nm, level)
+            if name in fits:
+                dens[name] = logs
         k = int(naive_points)
         if n_train >= k:
             try:
@@ -374,10 +383,21 @@ def backtest(
                 skipped.append({"origin": float(o), "model": NAIVE, "reason": str(exc)})
             else:
                 rows += _rows(base, NAIVE, math.nan, test_t, test_y, z_test, zq, crps, logs, nm, level)
+                dens[NAIVE] = logs
+                mu, sd, w = local_trend(train.t, nm.transform(train.y), k).draws(test_t, pr.n_boot)
+                pr.components[NAIVE] = (mu, sd, w)
         else:
             skipped.append(
                 {"origin": float(o), "model": NAIVE, "reason": f"needs {k} points; the origin leaves {n_train}"}
             )
+        # the stacked band: the components weighted by the pairs scored before this origin
+        stacked = mix(pr.components, weights_before(scored, list(dens), float(o))) if dens else None
+        if stacked is not None:
+            pr.components[STACKED] = stacked
+            zq = pr.quantiles(STACKED, probs, "prediction")
+            crps, logs = pr.crps(STACKED, z_test), pr.logpdf(STACKED, z_test)
+            rows += _rows(base, STACKED, math.nan, test_t, test_y, z_test, zq, crps, logs, nm, level)
+        scored += [(float(o), float(tt), {k: float(v[i]) for k, v in dens.items()}) for i, tt in enumerate(test_t)]
     df = pd.DataFrame(rows)
     return Backtest(df, orig, float(level), nm.name, series.name, skipped)
 

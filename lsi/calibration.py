@@ -24,7 +24,7 @@ Vehtari, Simpson and Gelman 2018).  At each past origin every component gives ea
 observation a log predictive density; the weights maximise their total
 (:func:`lsi.selection.stacking_weights`), each origin counting once (its later points share
 one fit and are not independent tries), with a symmetric Dirichlet prior worth one origin
-(:data:`STACKING_PRIOR`), which keeps a model that forecast a short past badly from losing
+(:data:`lsi.selection.STACKING_PRIOR`), which keeps a model that forecast a short past badly from losing
 all weight on a handful of correlated points.  The band at a past origin uses the weights
 from the pairs scored before it (origins before it, points observed by then), so its past
 coverage is out of sample; the forecast from the last observation uses every past pair.
@@ -85,9 +85,9 @@ after it.
 
 **Two records of the past bands.**
 
-* From a :class:`lsi.backtest.Backtest` (``backtest=``): the Akaike-weighted bands
-  themselves, bootstrap and all, at the backtest's origins.  Exact, and as costly as the
-  backtest; it keeps quantiles, not predictive densities, so it has no stacked band.
+* From a :class:`lsi.backtest.Backtest` (``backtest=``): the default bands themselves
+  (stacked and Akaike-weighted), bootstrap and all, at the backtest's origins, and the
+  stacking weights from its log scores.  Exact, and as costly as the backtest.
 * Otherwise (the report's path), each model is refitted at each origin from the previous
   origin's optimum and its own cold starts (the data added since can move the optimum to
   another basin), with the extra scatter re-estimated beside the parameters, and its
@@ -263,7 +263,7 @@ class PastBands:
     stacking weights: ``stacking`` (from every past pair, for the forecast from the last
     observation), ``stacking_by_origin`` (the weights each past origin's stacked band used,
     from the pairs scored before it) and ``stacking_pairs`` (how many pairs were scored);
-    a record read from a backtest has none (its bands carry no predictive densities).
+    a record read from a backtest has its final weights only.
     """
 
     model: np.ndarray
@@ -313,15 +313,22 @@ def default_origins(series: Series, max_origins: int = 12) -> np.ndarray:
     )
 
 
-def _from_backtest(bt: Backtest, series: Series, level: float) -> PastBands:
+def _from_backtest(bt: Backtest, fits: FitCollection, level: float) -> PastBands:
     if abs(bt.level - level) > 1e-12:
         raise ParameterValueError(
             f"the backtest scored {bt.level:.0%} bands but level = {level}; backtest at the same level"
         )
+    series = fits.series
     df = bt.scores
-    df = df[df["model"] != "naive"]
-    if df.empty:
+    if df.empty or not (df["model"] != NAIVE).any():
         raise ParameterValueError("the backtest has no scored model bands to calibrate on")
+    # the stacking weights of the forecast from the end: the log scores of every past pair
+    parts = df[df["model"].isin([*fits, NAIVE])]
+    scored: dict[tuple[float, float], dict[str, float]] = {}
+    for o, t, m, ls in zip(parts["origin"], parts["t"], parts["model"], parts["log_score"], strict=True):
+        scored.setdefault((float(o), float(t)), {})[str(m)] = float(ls)
+    names = [k for k in [*fits, NAIVE] if k in set(parts["model"])]
+    weights = selection.weights_before([(o, t, lp) for (o, t), lp in scored.items()], names, math.inf)
     floors = {float(o): _floor(series.t[series.t <= o]) for o in bt.origins}
     return PastBands(
         model=df["model"].to_numpy(dtype=str),
@@ -336,6 +343,8 @@ def _from_backtest(bt: Backtest, series: Series, level: float) -> PastBands:
         origins=np.asarray(bt.origins, dtype=float),
         level=float(bt.level),
         source=f"rolling-origin backtest of the default bands ({len(bt.origins)} origins)",
+        stacking=weights if STACKED in set(df["model"]) else {},
+        stacking_pairs=len(scored),
     )
 
 
@@ -532,42 +541,6 @@ def _refit(
     return _Refit(theta, scatter, aicc, deviations, sd)
 
 
-#: fewest earlier pairs from which stacking weights are fitted (fewer: equal weights)
-MIN_STACKING_PAIRS = 3
-#: the stacking weights' Dirichlet prior, in past origins' worth of evidence spread evenly
-#: over the components (:func:`lsi.selection.stacking_weights`)
-STACKING_PRIOR = 1.0
-
-
-def _stacking_at(
-    scored: list[tuple[float, float, dict[str, float]]], names: Sequence[str], before: float
-) -> dict[str, float]:
-    """Stacking weights of ``names`` from the pairs scored at origins before ``before`` on points
-    observed by then (:func:`lsi.selection.stacking_weights`, each origin counting once, with
-    the prior :data:`STACKING_PRIOR`).
-
-    A component not scored at some of those pairs (a model an early origin left too few
-    points for) leaves them out; while fewer than :data:`MIN_STACKING_PAIRS` pairs are left,
-    the component missing from the most pairs is dropped (weight 0).  With fewer pairs than
-    that in all, the weights are equal.
-    """
-    every = list(names)
-    names = list(names)
-    past = [(o, lp) for o, t, lp in scored if o < before and t <= before]
-    rows: list[tuple[float, list[float]]] = []
-    while names:
-        rows = [(o, [lp[k] for k in names]) for o, lp in past if all(k in lp for k in names)]
-        if len(rows) >= MIN_STACKING_PAIRS or len(names) == 1:
-            break
-        names.remove(max(names, key=lambda k: sum(k not in lp for _, lp in past)))
-    if len(rows) < MIN_STACKING_PAIRS:
-        return {k: 1.0 / len(every) for k in every}
-    w = selection.stacking_weights(
-        np.array([r for _, r in rows], dtype=float), np.array([o for o, _ in rows]), prior=STACKING_PRIOR
-    )
-    return dict(zip(names, w.tolist(), strict=True))
-
-
 def _parametric_record(
     fits: FitCollection, origins: np.ndarray, level: float, n_draws: int, seed: int | None, per_model: bool
 ) -> PastBands:
@@ -610,7 +583,7 @@ def _parametric_record(
         if line is not None:
             comps[NAIVE] = line.draws(t_test, n_draws)
         stack_names = list(comps)
-        stacking = _stacking_at(scored, stack_names, float(o))
+        stacking = selection.weights_before(scored, stack_names, float(o))
         by_origin[float(o)] = stacking
         stacked = mix(comps, stacking)
         comps[AVERAGED] = averaged
@@ -634,7 +607,7 @@ def _parametric_record(
             cols["hi"] += qz[2].tolist()
     # the weights of the forecast from the last observation: every past pair, the models of ``fits``
     final = [r.name for r in results] + [NAIVE]
-    weights = _stacking_at(scored, [k for k in final if any(k in lp for _, _, lp in scored)], math.inf)
+    weights = selection.weights_before(scored, [k for k in final if any(k in lp for _, _, lp in scored)], math.inf)
     return PastBands(
         model=np.array(cols["model"], dtype=str),
         origin=np.array(cols["origin"], dtype=float),
@@ -677,7 +650,7 @@ def past_bands(
     """
     _check_level(level)
     if backtest is not None:
-        return _from_backtest(backtest, fits.series, level)
+        return _from_backtest(backtest, fits, level)
     orig = default_origins(fits.series, max_origins) if origins is None else np.sort(np.asarray(origins, float))
     return _parametric_record(fits, orig, level, int(n_draws), seed, per_model)
 
@@ -951,7 +924,7 @@ class Calibration:
             "method": self.method,
             "band": self.band,
             "stacking": {k: float(v) for k, v in self.stacking.items()},
-            "stacking_prior": STACKING_PRIOR,
+            "stacking_prior": selection.STACKING_PRIOR,
             "power": POWER,
             "evidence": EVIDENCE,
             "level": float(self.level),
@@ -991,10 +964,9 @@ def calibrate(
 ) -> Calibration:
     """Calibrate the bands of ``fits`` on the series' own past: stacking weights and the conformal drift.
 
-    The default band (:attr:`Calibration.band`) is the stacked one (the models and the naive
-    local trend weighted by their past predictive scores; ``.stacking`` holds the weights)
-    when the record is the fast one; a backtest's record carries bands but no predictive
-    densities, so from it the default band is the Akaike-weighted average.
+    The default band (:attr:`Calibration.band`) is the stacked one: the models and the naive
+    local trend weighted by their past predictive scores (``.stacking`` holds the weights of
+    the forecast from the last observation).
 
     Parameters
     ----------
@@ -1152,8 +1124,9 @@ def calibrated_forecast(
         when it never is).  Attributes as forecast's, plus ``calibration`` (the method),
         ``calibration_source``, ``calibration_origins``, ``past_coverage``,
         ``calibrated_coverage``, ``kappa`` (the default band's), ``band`` (the default
-        band's name: ``"stacked"``, or ``"averaged"`` when the calibration came from a
-        backtest), ``stacking_models`` and ``stacking_weights``, and ``calibration_note``
+        band's name: ``"stacked"``, or ``"averaged"`` when the calibration has no stacked
+        band, as from a backtest made before it had one), ``stacking_models`` and
+        ``stacking_weights``, and ``calibration_note``
         (one sentence for a reader).
 
     Examples

@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["gaussian_loglik", "aicc", "bic", "akaike_weights", "stacking_weights", "identifiability"]
+__all__ = [
+    "gaussian_loglik",
+    "aicc",
+    "bic",
+    "akaike_weights",
+    "stacking_weights",
+    "weights_before",
+    "identifiability",
+    "STACKING_PRIOR",
+    "MIN_STACKING_PAIRS",
+]
+
+#: the stacking weights' Dirichlet prior, in past origins' worth of evidence spread evenly over
+#: the components (:func:`weights_before`)
+STACKING_PRIOR = 1.0
+#: fewest earlier pairs from which stacking weights are fitted (fewer: equal weights)
+MIN_STACKING_PAIRS = 3
 
 
 def gaussian_loglik(rss: float, n: int, sigma: np.ndarray | None, log_jacobian: float = 0.0) -> float:
@@ -82,7 +99,7 @@ def stacking_weights(
     >>> [round(float(w), 3) for w in stacking_weights(lp)]
     [1.0, 0.0]
     >>> [round(float(w), 3) for w in stacking_weights(lp, prior=1.0)]
-    [0.874, 0.126]
+    [0.871, 0.129]
     """
     lp = np.asarray(log_density, dtype=float)
     if lp.ndim != 2:
@@ -120,6 +137,47 @@ def stacking_weights(
             break
     w[usable] = v / v.sum()
     return w
+
+
+def weights_before(
+    scored: Sequence[tuple[float, float, Mapping[str, float]]], names: Sequence[str], before: float
+) -> dict[str, float]:
+    """Stacking weights of the components ``names`` for a forecast from ``before``.
+
+    ``scored`` holds ``(origin, time, {component: log predictive density})`` for every pair
+    scored so far; the weights come from the pairs forecast from origins before ``before`` of
+    points observed by then (leave-future-out), by :func:`stacking_weights` with each origin
+    counting once and the prior :data:`STACKING_PRIOR`.  A component not scored at some of
+    those pairs (a model an early origin left too few points for) leaves them out; while fewer
+    than :data:`MIN_STACKING_PAIRS` pairs are left, the component missing from the most
+    pairs is dropped (weight 0).  With fewer pairs than that in all, the weights are equal.
+
+    Examples
+    --------
+    >>> scored = [(1.0, 2.0, {"a": -1.0, "b": -3.0}), (1.0, 3.0, {"a": -1.0, "b": -3.0}),
+    ...           (2.0, 3.0, {"a": -1.0, "b": -3.0}), (3.0, 4.0, {"a": -9.0, "b": -1.0})]
+    >>> {k: round(v, 2) for k, v in weights_before(scored, ["a", "b"], 3.5).items()}
+    {'a': 0.81, 'b': 0.19}
+    >>> weights_before(scored, ["a", "b"], 2.0)  # one earlier pair: too few
+    {'a': 0.5, 'b': 0.5}
+    """
+    every = list(names)
+    names = list(names)
+    past = [(o, lp) for o, t, lp in scored if o < before and t <= before]
+    rows: list[tuple[float, list[float]]] = []
+    while names:
+        rows = [(o, [lp[k] for k in names]) for o, lp in past if all(k in lp for k in names)]
+        if len(rows) >= MIN_STACKING_PAIRS or len(names) == 1:
+            break
+        names.remove(max(names, key=lambda k: sum(k not in lp for _, lp in past)))
+    if len(rows) < MIN_STACKING_PAIRS:
+        return {k: 1.0 / len(every) for k in every}
+    w = stacking_weights(
+        np.array([r for _, r in rows], dtype=float), np.array([o for o, _ in rows]), prior=STACKING_PRIOR
+    )
+    out = dict.fromkeys(every, 0.0)
+    out.update(zip(names, w.tolist(), strict=True))
+    return out
 
 
 def identifiability(

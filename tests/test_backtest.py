@@ -86,12 +86,12 @@ def test_backtest_scores_rank_the_generating_model_first(exp_backtest):
     bt = exp_backtest
     assert isinstance(bt, Backtest)
     df = bt.scores
-    assert set(df["model"]) == {"exponential", "linear", "averaged", "bootstrap_mixture", "naive"}
+    assert set(df["model"]) == {"exponential", "linear", "averaged", "bootstrap_mixture", "naive", "stacked"}
     assert bt.origins.tolist() == [2020.0, 2022.0]
     n_after = int(np.sum(exp_series().t > 2020)) + int(np.sum(exp_series().t > 2022))
     assert (df["model"] == "exponential").sum() == n_after
     s = bt.summary()
-    assert s.index[0] in ("exponential", "averaged", "bootstrap_mixture")
+    assert s.index[0] in ("exponential", "averaged", "bootstrap_mixture", "stacked")
     assert s.loc["exponential", "crps"] < s.loc["linear", "crps"]
     assert s.loc["exponential", "crps"] < s.loc["naive", "crps"]
     assert s.loc["exponential", "log_score"] > s.loc["linear", "log_score"]

@@ -232,9 +232,12 @@ def test_calibration_from_a_backtest_uses_its_bands():
     bt = backtest(series, ["exponential", "linear"], origins=series.t[7:16], n_boot=30, seed=0)
     c = cal.calibrate(fits, bt)
     assert "backtest" in c.source
-    cov = float(bt.summary().loc["averaged", "coverage"])
-    assert c.default.coverage == pytest.approx(cov)
-    assert set(c.bands) >= {"averaged", "exponential", "linear"}
+    summary = bt.summary()
+    assert c.band == "stacked" and set(c.stacking) == {"exponential", "linear", "naive"}
+    assert c.default.coverage == pytest.approx(float(summary.loc["stacked", "coverage"]))
+    assert c.bands["averaged"].coverage == pytest.approx(float(summary.loc["averaged", "coverage"]))
+    assert set(c.bands) >= {"averaged", "stacked", "exponential", "linear"}
+    assert c.default.width_naive is not None  # measured against the backtest's naive band
     with pytest.raises(ParameterValueError, match="same level"):
         cal.calibrate(fits, bt, level=0.8)
 

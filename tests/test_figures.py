@@ -1287,7 +1287,7 @@ def test_save_all_writes_the_set_and_the_forecast_when_available(tmp_path, fits,
     assert calls == {"forecast": (pytest.approx(fits.series.t[-1] + 3), 0.9), "reach": 1e4}
     assert drawn["assumptions"] == (20, True, True)
     models, level = drawn["backtest"]
-    assert set(models) <= set(fits) | {"averaged", "bootstrap_mixture", "naive"} and "naive" in models
+    assert set(models) <= set(fits) | {"averaged", "bootstrap_mixture", "naive", "stacked"} and "naive" in models
     assert level == 0.9
     assert all(p.exists() and p.stat().st_size > 0 for p in written.values())
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".lsi-tmp-")]  # written as a set
