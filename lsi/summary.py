@@ -876,7 +876,8 @@ def forecast_text(ds: Any, fits: FitCollection, reach: Mapping[str, Any] | None,
     lines += ["", "inf: past the model's fitted singularity; '-': no band (no converged bootstrap refit)"]
     if ds.attrs.get("calibration"):
         lines.append(
-            f"band: calibrated on the series' own past forecasts ({ds.attrs['calibration']}); "
+            f"band: calibrated on the series' own past forecasts ({ds.attrs['calibration']}; the default band is "
+            f"the row {ds.attrs.get('band', 'averaged')}); "
             f"{ds.attrs.get('calibration_note', '')} (--uncalibrated for the plain band)"
         )
     else:

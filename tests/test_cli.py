@@ -470,6 +470,7 @@ def test_forecast_band_is_calibrated_by_default_and_says_so(capsys, tmp_path):
     assert plain["models"][0]["unbounded_from"] is None
     code, out, err = run(capsys, *argv)
     assert code == 0 and "band: calibrated on the series' own past forecasts" in out
+    assert re.search(r"the default band is\s+the\s+row\s+stacked", out)
     code, out, err = run(capsys, *argv, "--uncalibrated")
     assert code == 0 and "band: uncalibrated" in out
 
