@@ -191,6 +191,13 @@ class AssumptionReport:
     replicate_outcomes: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
     # ---------------------------------------------------------- renderings
+    @property
+    def none_breakdown(self) -> dict[str, float]:
+        """The Akaike weights of the models in which no assumption fails before the horizon,
+        largest first (those above 0.01): what carries "none", whose meanings differ (a
+        hyperbolic's explosion, a breakpoint's exogenous jump)."""
+        return _none_breakdown(self.models)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (the ``lsi report --json`` object)."""
         return strict(
@@ -215,7 +222,7 @@ class AssumptionReport:
                     for d in self.data.get("doubling_times", [])
                 ],
                 "acceleration": self.data.get("acceleration"),
-                "none_breakdown": _none_breakdown(self.models),
+                "none_breakdown": self.none_breakdown,
                 "notes": self.notes,
                 "verdict": self.verdict,
             }

@@ -938,6 +938,13 @@ def test_assumptions_probabilities_bars_and_singularities(report):
     labels = _labels(fig)
     assert "bootstrap: share of 40 replicates" in labels
     assert "finite-time singularity first (not a failure)" in labels
+    # "none" is split by the models that carry it, with their Akaike weights
+    (split,) = _gids(fig, "none-breakdown")
+    carriers = report.none_breakdown
+    small = 0.01 * len(report.models)  # the carriers below 0.01 are left out
+    assert carriers and sum(carriers.values()) == pytest.approx(report.probabilities["none"], abs=small)
+    for name in list(carriers)[:3]:
+        assert name in split.get_text()
     _assert_readable(fig)
     narrow = figures.assumptions(report, width="single", data=False)
     assert len(narrow.axes) == 2

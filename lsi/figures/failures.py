@@ -241,6 +241,20 @@ def assumptions(
                 )
                 axp.text(pb + 0.02, yi - h / 2, fmt_weight(pb), va="center", fontsize=6.5)
         axp.set_yticks(ypos, ["closure", "amplification", "efficiency", f"none before {horizon:.0f}"])
+        # "none" is several answers at once (an explosion, an exogenous jump, ...): name its carriers
+        carriers = getattr(report, "none_breakdown", {}) or {}
+        if carriers and probs.get("none", 0.0) > 0:
+            words = [f"{k} {fmt_weight(w)}" for k, w in list(carriers.items())[:3]]
+            axp.text(
+                0.01,
+                float(ypos[FAILURES.index("none")]) + 0.55,
+                "none, by Akaike weight: " + ", ".join(words),
+                ha="left",
+                va="center",
+                fontsize=5.5,
+                color=style.GREY,
+                gid="none-breakdown",
+            )
         axp.tick_params(axis="y", length=0)
         axp.set_ylim(-0.6, len(FAILURES) - 0.4)
         axp.set_xlim(0, 1.3)
