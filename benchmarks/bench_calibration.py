@@ -109,7 +109,7 @@ import warnings
 import numpy as np
 
 import lsi
-from lsi import calibration
+from lsi import calibration, selection
 from lsi.backtest import backtest
 
 LEVEL = 0.9
@@ -255,8 +255,8 @@ def main() -> None:
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     if args.prior is not None:
-        calibration.STACKING_PRIOR = args.prior
-    print(f"stacking prior: {calibration.STACKING_PRIOR:g} origins' worth")
+        selection.STACKING_PRIOR = args.prior
+    print(f"stacking prior: {selection.STACKING_PRIOR:g} origins' worth")
 
     print(f"The default band, stacked and calibrated, nominal {LEVEL:.0%}, on each history's own past (fast record)\n")
     head = "| history | n | orig | Akaike | Akaike oos | stacked | stacked oos | kappa | largest weights |"
