@@ -123,6 +123,7 @@ from . import leastsq, selection
 from .bootstrap import DEFAULT_N
 from .exceptions import BoundWarning, ParameterValueError, SeriesError, check_seed
 from .forecast import AVERAGED, MIXTURE, NAIVE, STACKED, Predictive, forecast, local_trend, mix
+from .series import iso_days
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
@@ -1222,8 +1223,10 @@ def calibrated_forecast(
 def bands_json(ds: xr.Dataset, models: Sequence[str] | None = None) -> dict[str, Any]:
     """A strict-JSON dict of a calibrated forecast (:func:`calibrated_forecast`).
 
-    ``{"method", "level", "series", "units", "past_coverage", "calibrated_coverage", "kappa",
-    "note", "time", "bands": {model: {"lower", "median", "upper", "kappa", "unbounded_from"}}}``;
+    ``{"method", "band", "stacking", "level", "series", "units", "past_coverage",
+    "calibrated_coverage", "kappa", "note", "time", "date", "bands": {model: {"lower",
+    "median", "upper", "kappa", "unbounded_from"}}}`` (``date``: each time's calendar day,
+    ISO, UTC);
     an unbounded upper bound is None, and ``unbounded_from`` gives the date it starts (None:
     never).  ``models`` limits the bands (default: all, the averaged band first).
     """
@@ -1261,5 +1264,6 @@ def bands_json(ds: xr.Dataset, models: Sequence[str] | None = None) -> dict[str,
         "kappa": num(a["kappa"]),
         "note": a["calibration_note"],
         "time": [float(x) for x in ds["time"].to_numpy()],
+        "date": iso_days(ds["time"].to_numpy()),
         "bands": bands,
     }

@@ -422,10 +422,9 @@ def _num(x: Any) -> float | None:
 
 
 def _cmd_forecast(args: argparse.Namespace) -> int:
-    import numpy as np
 
     from .forecast import reach_json
-    from .series import from_decimal_year
+    from .series import iso_days
     from .summary import first_unbounded, forecast_text
 
     series = _load(args)
@@ -451,8 +450,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     time = [float(x) for x in ds["time"].values]
     # each time's calendar day (UTC) beside it: the forecast's `date` coordinate, read from the
     # decimal years so that a date past 2262, which nanoseconds cannot hold, is still given
-    days = np.datetime_as_string(from_decimal_year(ds["time"].values).to_numpy(), unit="D")
-    date = [None if d == "NaT" else str(d) for d in days]
+    date = iso_days(ds["time"].values)
     calibrated = not args.uncalibrated
 
     def stat(name: str, key: str) -> float | None:

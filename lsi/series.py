@@ -35,7 +35,7 @@ import pandas as pd
 
 from .exceptions import SeriesError, SeriesWarning
 
-__all__ = ["Series", "to_decimal_years", "decimal_year", "from_decimal_year", "DATE_UNITS"]
+__all__ = ["Series", "to_decimal_years", "decimal_year", "from_decimal_year", "iso_days", "DATE_UNITS"]
 
 #: Units a numeric time column may be declared in (``date_unit=``): decimal years, seconds,
 #: milliseconds, microseconds or nanoseconds since 1970-01-01 UTC (Unix time), or days of a
@@ -114,6 +114,18 @@ def from_decimal_year(t: Any) -> pd.DatetimeIndex:
         offset_ms = np.rint((t[ok] - year) * length_us / 1000.0).astype(np.int64)
         out[ok] = start + (offset_ms * 1000).astype("timedelta64[us]")
     return pd.DatetimeIndex(out)
+
+
+def iso_days(t: Any) -> list[str | None]:
+    """Each decimal year's calendar day (UTC) as ISO text, None where it has none.
+
+    Examples
+    --------
+    >>> iso_days([2024.5, float("nan")])
+    ['2024-07-02', None]
+    """
+    days = np.datetime_as_string(from_decimal_year(t).to_numpy(), unit="D")
+    return [None if d == "NaT" else str(d) for d in days]
 
 
 # ---------------------------------------------------------------- reading times

@@ -181,6 +181,7 @@ def test_a_singularity_makes_the_band_unbounded_above_from_its_date_only(hyperbo
     assert np.isnan(float(ds["unbounded_from"].sel(model="exponential")))
     js = cal.bands_json(ds, ["averaged"])
     text = json.dumps(js, allow_nan=False)
+    assert js["date"] == [str(d)[:10] for d in ds["date"].to_numpy()]  # each time's day, ISO
     assert "unbounded_from" in text
     up = np.array([np.nan if u is None else u for u in js["bands"]["averaged"]["upper"]])
     assert js["bands"]["averaged"]["unbounded_from"] == pytest.approx(float(ds["unbounded_from"].sel(model="averaged")))
