@@ -884,6 +884,9 @@ class Calibration:
                 "the 3/2 power of the horizon"
             )
         if d.coverage_out is not None:
+            # the fast record's parameter draws are narrower than the bootstrap's refits
+            fast = "refits" in self.source
+            how = ", by refits at past origins with first-order parameter uncertainty," if fast else ""
 
             def wide(b: BandCalibration | None) -> str:
                 if b is None or b.width_naive is None:
@@ -894,12 +897,12 @@ class Calibration:
 
             if self.band == STACKED and avg is not None and avg.coverage_out is not None:
                 tail += (
-                    f" (out of sample it covered {d.coverage_out:.2f} of {d.n_out}{wide(d)}; the Akaike-weighted "
+                    f" (out of sample{how} it covered {d.coverage_out:.2f} of {d.n_out}{wide(d)}; the Akaike-weighted "
                     f"average, calibrated the same way, covered {avg.coverage_out:.2f}{wide(avg)})"
                 )
             else:
                 tail += (
-                    f" (out of sample it covered {d.coverage_out:.2f} of {d.n_out}{wide(d)}, where the band "
+                    f" (out of sample{how} it covered {d.coverage_out:.2f} of {d.n_out}{wide(d)}, where the band "
                     f"before widening covered {d.coverage_out_default:.2f})"
                 )
         return head + tail + "."
