@@ -64,3 +64,15 @@ def simulate(
 
         y = expit(lnC + rng.normal(0, noise, n))
     return lsi.Series(t, y, name=f"sim-{model}")
+
+
+def run_doctests(*modules: str) -> tuple[int, int]:
+    """(examples attempted, examples failed) of the docstrings of the named modules."""
+    import doctest
+    import importlib
+
+    attempted = failed = 0
+    for name in modules:
+        result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
+        attempted, failed = attempted + result.attempted, failed + result.failed
+    return attempted, failed

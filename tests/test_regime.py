@@ -18,6 +18,8 @@ from lsi.models.base import model_symbols
 from lsi.models.regime import ramp, step
 from lsi.profile import break_date, profile_break
 
+from .conftest import run_doctests
+
 P = {"C0": 1.5, "g1": 0.4, "g2": 1.3, "tb": 2.2}
 T0 = 2020.0
 
@@ -284,14 +286,8 @@ def test_global_refits_never_worse_than_warm_starts(metr_fits):
 
 
 def test_docstring_examples_run():
-    import doctest
-    import importlib
-
     # the model and its break-date interval (the profile lives above the fitter)
-    attempted = failed = 0
-    for name in ("lsi.models.regime", "lsi.profile"):
-        result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
-        attempted, failed = attempted + result.attempted, failed + result.failed
+    attempted, failed = run_doctests("lsi.models.regime", "lsi.profile")
     assert attempted > 10 and failed == 0
 
 

@@ -16,6 +16,7 @@ from lsi import calibration as cal
 from lsi.forecast import NAIVE, STACKED, local_trend, mix
 from lsi.selection import stacking_weights
 
+from .conftest import run_doctests
 from .test_calibration import exponential_series
 
 
@@ -194,39 +195,5 @@ def test_a_singularity_makes_the_stacked_band_unbounded_from_its_date_only():
 
 
 def test_docstring_examples_run():
-    import doctest
-    import importlib
-
-    attempted = failed = 0
-    for name in ("lsi.selection", "lsi.calibration"):
-        result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
-        attempted, failed = attempted + result.attempted, failed + result.failed
+    attempted, failed = run_doctests("lsi.selection", "lsi.calibration")
     assert attempted > 10 and failed == 0
-
-
-def test_the_backtest_scores_the_stacked_band_out_of_sample():
-    """At each origin the backtest's stacked band is the mixture of that origin's components
-    with the weights of the log scores of the pairs scored before it (its first origin has
-    none: equal weights), so it is scored out of sample beside the models."""
-    from lsi.backtest import backtest
-    from lsi.selection import weights_before
-
-    series = exponential_series(6, n=20)
-    bt = backtest(series, ["exponential", "linear"], origins=series.t[8:18:3], n_boot=40, seed=0)
-    df = bt.scores
-    assert (df["model"] == STACKED).sum() == (df["model"] == "exponential").sum()
-    scored = [
-        (o, t, {m: float(v) for m, v in g.set_index("model")["log_score"].items()})
-        for (o, t), g in df[df["model"].isin(["exponential", "linear", NAIVE])].groupby(["origin", "t"])
-    ]
-    first, last = float(bt.origins[0]), float(bt.origins[-1])
-    assert weights_before(scored, ["exponential", "linear", NAIVE], first) == pytest.approx(
-        {"exponential": 1 / 3, "linear": 1 / 3, NAIVE: 1 / 3}
-    )
-    w = weights_before(scored, ["exponential", "linear", NAIVE], last)
-    assert w["exponential"] > w["linear"]  # the generating model forecast the past best
-    # a band of the mixture lies within its components' span at every scored point
-    at = df[df["origin"] == last].pivot(index="t", columns="model", values="z_median")
-    lo = at[["exponential", "linear", NAIVE]].min(axis=1)
-    hi = at[["exponential", "linear", NAIVE]].max(axis=1)
-    assert np.all((at[STACKED] >= lo - 1e-9) & (at[STACKED] <= hi + 1e-9))
