@@ -48,7 +48,7 @@ from scipy import special, stats
 
 from .exceptions import BoundWarning, ParameterValueError, SeriesError
 from .fitting import fit
-from .forecast import NAIVE, STACKED, local_trend, mix, predictive
+from .forecast import NAIVE, STACKED, LocalTrend, local_trend, mix, predictive
 from .observation import default_noise, get_noise
 from .selection import weights_before
 from .series import Series, decimal_year
@@ -222,9 +222,8 @@ def _default_origins(series: Series, max_origins: int) -> np.ndarray:
     )
 
 
-def _naive_rows(train: Series, test_t: np.ndarray, z_test: np.ndarray, noise, k: int, level: float):
-    """Student-t forecast of a straight line (noise space) through the last ``k`` training points."""
-    line = local_trend(train.t, noise.transform(train.y), k)
+def _naive_rows(line: LocalTrend, test_t: np.ndarray, z_test: np.ndarray, level: float):
+    """Quantiles and scores of the naive local trend's Student-t forecast (noise space)."""
     dof = line.dof
     loc, scale = line.loc(test_t), line.scale(test_t)
     q = stats.t.ppf([(1 - level) / 2, 0.5, (1 + level) / 2], dof)
@@ -378,14 +377,14 @@ def backtest(
         k = int(naive_points)
         if n_train >= k:
             try:
-                zq, crps, logs = _naive_rows(train, test_t, z_test, nm, k, level)
+                line = local_trend(train.t, nm.transform(train.y), k)
             except SeriesError as exc:
                 skipped.append({"origin": float(o), "model": NAIVE, "reason": str(exc)})
             else:
+                zq, crps, logs = _naive_rows(line, test_t, z_test, level)
                 rows += _rows(base, NAIVE, math.nan, test_t, test_y, z_test, zq, crps, logs, nm, level)
                 dens[NAIVE] = logs
-                mu, sd, w = local_trend(train.t, nm.transform(train.y), k).draws(test_t, pr.n_boot)
-                pr.components[NAIVE] = (mu, sd, w)
+                pr.components[NAIVE] = line.draws(test_t, pr.n_boot)
         else:
             skipped.append(
                 {"origin": float(o), "model": NAIVE, "reason": f"needs {k} points; the origin leaves {n_train}"}

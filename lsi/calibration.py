@@ -282,6 +282,8 @@ class PastBands:
     stacking: dict[str, float] = field(default_factory=dict)
     stacking_by_origin: dict[float, dict[str, float]] = field(default_factory=dict)
     stacking_pairs: int = 0
+    #: how the bands were made: "refits" (parameter draws to first order) or "backtest" (bootstrap refits)
+    record: str = "refits"
 
     def of(self, model: str) -> dict[str, np.ndarray]:
         """The entries of one band, as arrays by field."""
@@ -346,6 +348,7 @@ def _from_backtest(bt: Backtest, fits: FitCollection, level: float) -> PastBands
         source=f"rolling-origin backtest of the default bands ({len(bt.origins)} origins)",
         stacking=weights if STACKED in set(df["model"]) else {},
         stacking_pairs=len(scored),
+        record="backtest",
     )
 
 
@@ -789,6 +792,20 @@ def _calibrate_band(rec: Mapping[str, np.ndarray], level: float) -> tuple[BandCa
     return bc, {"lower": clo, "upper": chi, "out": out}
 
 
+def weights_words(weights: Mapping[str, float], top: int = 3) -> list[str]:
+    """The ``top`` largest stacking weights, each as "name 0.44" (the naive component as "naive
+    local trend"), leaving out those below 0.005."""
+    ranked = sorted(weights.items(), key=lambda kv: -kv[1])
+    return [f"{'naive local trend' if k == NAIVE else k} {w:.2f}" for k, w in ranked[:top] if w >= 0.005]
+
+
+def stacking_of(ds: xr.Dataset) -> dict[str, float]:
+    """The stacking weights a calibrated forecast carries (its ``stacking_models`` and
+    ``stacking_weights`` attributes; empty when it has none)."""
+    a = ds.attrs
+    return dict(zip(a.get("stacking_models", []), (float(w) for w in a.get("stacking_weights", [])), strict=True))
+
+
 @dataclass(frozen=True)
 class Calibration:
     """How the default bands covered on the series' own past, and how much to widen them.
@@ -805,6 +822,10 @@ class Calibration:
     series : str
     units : str
         The noise space's unit of ``kappa`` (e.g. "ln units").
+    stacking : dict
+        The stacking weights of the forecast from the last observation.
+    record : str
+        ``"refits"`` (the fast record) or ``"backtest"``.
     """
 
     bands: dict[str, BandCalibration]
@@ -815,6 +836,7 @@ class Calibration:
     units: str
     method: str = METHOD
     stacking: dict[str, float] = field(default_factory=dict)
+    record: str = "refits"
 
     @property
     def band(self) -> str:
@@ -834,9 +856,8 @@ class Calibration:
 
     def weights_text(self, top: int = 3) -> str:
         """The largest stacking weights in words ("breakpoint 0.44, naive local trend 0.27, ...")."""
-        ranked = sorted(self.stacking.items(), key=lambda kv: -kv[1])
-        words = [f"{'naive local trend' if k == NAIVE else k} {w:.2f}" for k, w in ranked[:top] if w >= 0.005]
-        rest = sum(w for _, w in ranked[top:])
+        words = weights_words(self.stacking, top)
+        rest = sum(sorted(self.stacking.values(), reverse=True)[top:])
         if rest >= 0.005:
             words.append(f"the others {rest:.2f}")
         return ", ".join(words)
@@ -885,7 +906,7 @@ class Calibration:
             )
         if d.coverage_out is not None:
             # the fast record's parameter draws are narrower than the bootstrap's refits
-            fast = "refits" in self.source
+            fast = self.record == "refits"
             how = ", by refits at past origins with first-order parameter uncertainty," if fast else ""
 
             def wide(b: BandCalibration | None) -> str:
@@ -1045,6 +1066,7 @@ def calibrate(
         series=fits.series.name,
         units=_units(fits.noise.name),
         stacking=dict(rec.stacking),
+        record=rec.record,
     )
 
 
@@ -1256,9 +1278,7 @@ def bands_json(ds: xr.Dataset, models: Sequence[str] | None = None) -> dict[str,
     return {
         "method": a["calibration"],
         "band": a.get("band", AVERAGED),
-        "stacking": dict(
-            zip(a.get("stacking_models", []), (float(w) for w in a.get("stacking_weights", [])), strict=True)
-        ),
+        "stacking": stacking_of(ds),
         "level": float(a["level"]),
         "series": a["series"],
         "units": a["units"],

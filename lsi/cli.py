@@ -475,6 +475,8 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     names = [str(m) for m in ds["model"].values]
     fitted = [m for m in names if m in fits]
     if args.json:
+        from .calibration import stacking_of
+
         a = ds.attrs
         out: dict[str, Any] = {
             "series": series.name,
@@ -487,9 +489,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
             if not calibrated
             else {
                 "method": a["calibration"],
-                "stacking": dict(
-                    zip(a.get("stacking_models", []), (float(w) for w in a.get("stacking_weights", [])), strict=True)
-                ),
+                "stacking": stacking_of(ds),
                 "past_coverage": _num(a["past_coverage"]),
                 "calibrated_coverage": _num(a["calibrated_coverage"]),
                 "kappa": _num(a["kappa"]),

@@ -126,11 +126,11 @@ def _band_words(ds: xr.Dataset, band: str, level: float) -> tuple[str, str | Non
                 out = float(ds.attrs.get("calibrated_coverage", math.nan))
                 if kappa > 0 and math.isfinite(out):
                     tail += f"; calibrated, {out:.2f} out of sample"
-            if band == "stacked" and ds.attrs.get("stacking_models"):
-                ranked = sorted(
-                    zip(ds.attrs["stacking_models"], ds.attrs["stacking_weights"], strict=True), key=lambda kv: -kv[1]
-                )
-                words = ", ".join(f"{'naive local trend' if k == 'naive' else k} {w:.2f}" for k, w in ranked[:3])
+            from ..calibration import stacking_of, weights_words
+
+            weights = stacking_of(ds)
+            if band == "stacked" and weights:
+                words = ", ".join(weights_words(weights))
                 stack = f"stacked: models and a naive local trend weighted by their past forecasts ({words}, ...)"
                 tail = stack if tail is None else stack + "\n" + tail
             return name, tail
