@@ -1149,7 +1149,8 @@ def calibrated_forecast(
         from which the upper bound is unbounded, a fitted singularity having passed; NaN
         when it never is).  Attributes as forecast's, plus ``calibration`` (the method),
         ``calibration_source``, ``calibration_origins``, ``past_coverage``,
-        ``calibrated_coverage``, ``kappa`` (the default band's), ``band`` (the default
+        ``calibrated_coverage`` (and ``calibrated_pairs``, the past pairs behind it),
+        ``kappa`` (the default band's), ``band`` (the default
         band's name: ``"stacked"``, or ``"averaged"`` when the calibration has no stacked
         band, as from a backtest made before it had one), ``stacking_models`` and
         ``stacking_weights``, and ``calibration_note``
@@ -1238,6 +1239,7 @@ def calibrated_forecast(
             "calibration_origins": [float(o) for o in cal.origins],
             "past_coverage": np.nan if d.coverage is None else float(d.coverage),
             "calibrated_coverage": np.nan if d.coverage_out is None else float(d.coverage_out),
+            "calibrated_pairs": int(d.n_out),
             "kappa": 0.0 if d.kappa is None else float(d.kappa),
             "calibration_note": cal.sentence(),
         }

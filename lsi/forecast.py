@@ -117,8 +117,10 @@ class LocalTrend:
         :math:`\nu / c_j` (stratified :math:`\chi^2_\nu` quantiles :math:`c_j`) and a slope
         error :math:`e_j` (normal quantiles), the two on a Fibonacci lattice, so its curve is
         ``loc(t) + e_j sqrt(nu/c_j) sd (t - centre) / sqrt(sxx)`` and its noise sd
-        ``sd sqrt(nu/c_j) sqrt(1 + 1/k)``; over the draws the mixture is the Student-t
-        prediction (the slope error carried as a spread of curves, the rest as noise).
+        ``sd sqrt(nu/c_j) sqrt(1 + 1/k)``; the mixture over the draws approximates the Student-t
+        prediction (the slope error carried as a spread of curves, the rest as noise): with 2000
+        draws its ends lie within 0.5% of the exact ones (``tests/test_stacking.py``), with 200
+        within about 1.5%.
         """
         t = np.asarray(t, dtype=float)
         # the pairs (u, v) on a Fibonacci lattice: stratified in each and evenly spread jointly

@@ -128,10 +128,11 @@ def stacked_out_of_sample(series: lsi.Series, models=("exponential",)) -> tuple[
 @pytest.mark.parametrize("kind", ["exponential", "wandering"])
 def test_stacked_band_covers_about_ninety_percent_out_of_sample(kind):
     """Out of sample (weights and widening from earlier origins only), over 30 seeds, the
-    calibrated stacked 90% band of an exponential and the naive local trend covers 0.85-0.97
-    on well-specified series and on series whose growth rate wanders (where the exponential's
-    own band covers about half: see test_calibration.py), and it is narrower than the naive
-    local trend's Student-t band on the well-specified ones."""
+    calibrated stacked 90% band of an exponential and the naive local trend covers 0.85-0.97,
+    within two standard errors over the seeds, on well-specified series (measured: 0.955) and
+    on series whose growth rate wanders (measured: 0.83, short of 0.85 but within the
+    allowance; the exponential's own band covers about half: see test_calibration.py), and
+    it is narrower than the naive local trend's Student-t band on the well-specified ones."""
     rows = np.array([stacked_out_of_sample(exponential_series(seed, kind=kind)) for seed in range(30)])
     cov, ratio, pairs = rows.T
     se = max(cov.std(ddof=1) / math.sqrt(len(rows)), 0.01)

@@ -125,7 +125,8 @@ def _band_words(ds: xr.Dataset, band: str, level: float) -> tuple[str, str | Non
                 tail = f"before calibration, past {pct} bands covered {cov:.2f} of later observations"
                 out = float(ds.attrs.get("calibrated_coverage", math.nan))
                 if kappa > 0 and math.isfinite(out):
-                    tail += f"; calibrated, {out:.2f} out of sample"
+                    pairs = ds.attrs.get("calibrated_pairs")
+                    tail += f"; calibrated, {out:.2f}" + (f" of {pairs}" if pairs else "") + " out of sample"
             from ..calibration import stacking_of, weights_words
 
             weights = stacking_of(ds)
